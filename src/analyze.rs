@@ -1,0 +1,264 @@
+//! The pipeline: decoded audio → resampled → segments → log-mel → models → [`TrackReport`].
+//! Tasks whose feature parameters agree share one resampler, segmenter and spectrogram.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use web_time::Instant;
+
+use crate::audio::{AudioError, AudioStream, StreamResampler};
+use crate::features::{FeatureParams, MelSpectrogram, Segment, Segmenter};
+use crate::model::bundle::runner_error;
+use crate::model::{ModelBundle, ModelError, Models};
+use crate::report::{ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
+
+/// Segments sent to a model at once.
+pub const BATCH: usize = 8;
+
+/// Why a track could not be classified.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalyzeError {
+    /// The file could not be decoded.
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    /// A model failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// Nothing but digital silence.
+    #[error("the file contains only digital silence ({seconds:.1} s); there is nothing to classify")]
+    Silent {
+        /// Its duration.
+        seconds: f64,
+    },
+}
+
+/// Time spent in each stage, summed over a track (or a batch of tracks).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Demuxing, decoding and downmixing.
+    pub decode: Duration,
+    /// Sample-rate conversion.
+    pub resample: Duration,
+    /// STFT, mel filterbank and decibels.
+    pub mel: Duration,
+    /// Model inference and softmax.
+    pub inference: Duration,
+}
+
+/// A segment waiting in a batch.
+struct Pending {
+    start_s: f64,
+    end_s: f64,
+    silent: bool,
+}
+
+/// Per-track state of one task.
+struct TaskState<'m> {
+    bundle: &'m ModelBundle,
+    mean: ProbabilityMean,
+}
+
+/// Tasks sharing one set of feature parameters.
+struct FeatureGroup<'m> {
+    params: FeatureParams,
+    spectrogram: MelSpectrogram,
+    tasks: Vec<TaskState<'m>>,
+    segmenter: Segmenter,
+    resampler: Option<StreamResampler>,
+    resampled: Vec<f32>,
+    inputs: Vec<f32>,
+    batch: Vec<Pending>,
+    probabilities: Vec<f32>,
+    timeline: Vec<(Pending, Vec<(usize, SegmentLabel)>)>,
+}
+
+/// Classifies tracks with a set of models; build once, reuse for every track.
+pub struct Analyzer<'m> {
+    groups: Vec<FeatureGroup<'m>>,
+    times: StageTimes,
+}
+
+impl<'m> Analyzer<'m> {
+    /// Prepares spectrograms (FFT plans, filterbanks) for every distinct feature configuration.
+    pub fn new(models: &'m Models) -> Self {
+        let mut groups: Vec<FeatureGroup<'m>> = Vec::new();
+        for bundle in models.bundles() {
+            let params = &bundle.sidecar.features;
+            let state = TaskState { bundle, mean: ProbabilityMean::new(bundle.sidecar.labels.len()) };
+            match groups.iter_mut().find(|g| &g.params == params) {
+                Some(group) => group.tasks.push(state),
+                None => {
+                    let spectrogram = MelSpectrogram::new(params);
+                    groups.push(FeatureGroup {
+                        inputs: vec![0.0; BATCH * spectrogram.output_len()],
+                        spectrogram,
+                        params: params.clone(),
+                        tasks: vec![state],
+                        segmenter: Segmenter::new(params.segment_samples(), params.segment_hop_samples()),
+                        resampler: None,
+                        resampled: Vec::new(),
+                        batch: Vec::with_capacity(BATCH),
+                        probabilities: Vec::new(),
+                        timeline: Vec::new(),
+                    });
+                }
+            }
+        }
+        Self { groups, times: StageTimes::default() }
+    }
+
+    /// Stage times accumulated over every track analysed so far.
+    pub fn times(&self) -> StageTimes {
+        self.times
+    }
+
+    /// Decodes and classifies one track.
+    pub fn analyze(&mut self, mut stream: AudioStream) -> Result<TrackReport, AnalyzeError> {
+        for group in &mut self.groups {
+            group.reset(stream.sample_rate())?;
+        }
+        let times = &mut self.times;
+        loop {
+            let started = Instant::now();
+            let chunk = stream.next_chunk()?;
+            times.decode += started.elapsed();
+            let Some(chunk) = chunk else { break };
+            for group in &mut self.groups {
+                group.push(chunk, times)?;
+            }
+        }
+        for group in &mut self.groups {
+            group.finish(times)?;
+        }
+        let duration_s = stream.decoded_seconds();
+        self.report(duration_s)
+    }
+
+    fn report(&mut self, duration_s: f64) -> Result<TrackReport, AnalyzeError> {
+        let mut tasks = BTreeMap::new();
+        let mut segments: BTreeMap<(u64, u64), SegmentPrediction> = BTreeMap::new();
+        for group in &mut self.groups {
+            for state in &group.tasks {
+                if let Some(means) = state.mean.mean() {
+                    let sidecar = &state.bundle.sidecar;
+                    tasks.insert(sidecar.task.clone(), TaskVerdict::from_means(&sidecar.labels, &means));
+                }
+            }
+            for (pending, labels) in group.timeline.drain(..) {
+                let key = ((pending.start_s * 1000.0).round() as u64, (pending.end_s * 1000.0).round() as u64);
+                let entry = segments.entry(key).or_insert_with(|| SegmentPrediction {
+                    start_s: pending.start_s,
+                    end_s: pending.end_s,
+                    silent: pending.silent,
+                    tasks: BTreeMap::new(),
+                });
+                for (task, label) in labels {
+                    entry.tasks.insert(group.tasks[task].bundle.task().to_string(), label);
+                }
+            }
+        }
+        if tasks.is_empty() {
+            return Err(AnalyzeError::Silent { seconds: duration_s });
+        }
+        Ok(TrackReport { duration_s, tasks, segments: segments.into_values().collect() })
+    }
+}
+
+impl FeatureGroup<'_> {
+    fn reset(&mut self, source_rate: u32) -> Result<(), AnalyzeError> {
+        self.resampler = Some(StreamResampler::new(source_rate, self.params.sample_rate).map_err(|reason| {
+            AudioError::BadHeader(format!(
+                "cannot resample {source_rate} Hz to {} Hz: {reason}",
+                self.params.sample_rate
+            ))
+        })?);
+        self.segmenter = Segmenter::new(self.params.segment_samples(), self.params.segment_hop_samples());
+        self.batch.clear();
+        self.timeline.clear();
+        for state in &mut self.tasks {
+            state.mean = ProbabilityMean::new(state.bundle.sidecar.labels.len());
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, chunk: &[f32], times: &mut StageTimes) -> Result<(), ModelError> {
+        let started = Instant::now();
+        self.resampled.clear();
+        if let Some(resampler) = self.resampler.as_mut() {
+            resampler.push(chunk, |block| self.resampled.extend_from_slice(block));
+        }
+        times.resample += started.elapsed();
+        self.segment(false, times)
+    }
+
+    fn finish(&mut self, times: &mut StageTimes) -> Result<(), ModelError> {
+        let started = Instant::now();
+        self.resampled.clear();
+        if let Some(resampler) = self.resampler.as_mut() {
+            resampler.finish(|block| self.resampled.extend_from_slice(block));
+        }
+        times.resample += started.elapsed();
+        self.segment(false, times)?;
+        self.segment(true, times)?;
+        self.run_batch(times)
+    }
+
+    /// Feeds `self.resampled` to the segmenter (or ends it when `last`); each completed
+    /// segment's spectrogram goes into the batch, and full batches go to the models.
+    fn segment(&mut self, last: bool, times: &mut StageTimes) -> Result<(), ModelError> {
+        let rate = self.params.sample_rate as f64;
+        let item = self.spectrogram.output_len();
+        let (spectrogram, inputs, batch, timeline) =
+            (&mut self.spectrogram, &mut self.inputs, &mut self.batch, &mut self.timeline);
+        let mut accept = |segment: Segment<'_>| {
+            let pending = Pending {
+                start_s: segment.start_sample as f64 / rate,
+                end_s: (segment.start_sample + segment.valid_samples) as f64 / rate,
+                silent: segment.silent,
+            };
+            if segment.silent {
+                timeline.push((pending, Vec::new()));
+                return;
+            }
+            let slot = batch.len();
+            if inputs.len() < (slot + 1) * item {
+                inputs.resize((slot + 1) * item, 0.0);
+            }
+            let started = Instant::now();
+            spectrogram.db_into(segment.samples, &mut inputs[slot * item..(slot + 1) * item]);
+            times.mel += started.elapsed();
+            batch.push(pending);
+        };
+        if last {
+            self.segmenter.finish(&mut accept);
+        } else {
+            self.segmenter.push(&self.resampled, &mut accept);
+        }
+        if self.batch.len() >= BATCH { self.run_batch(times) } else { Ok(()) }
+    }
+
+    fn run_batch(&mut self, times: &mut StageTimes) -> Result<(), ModelError> {
+        let count = self.batch.len();
+        if count == 0 {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let mut labels: Vec<Vec<(usize, SegmentLabel)>> = vec![Vec::new(); count];
+        for (t, state) in self.tasks.iter_mut().enumerate() {
+            self.probabilities.clear();
+            let runner = state.bundle.runner();
+            runner
+                .probabilities(&self.inputs, count, &mut self.probabilities)
+                .map_err(|e| runner_error(state.bundle.task(), e))?;
+            for (i, row) in self.probabilities.chunks_exact(runner.outputs()).enumerate() {
+                state.mean.add(row);
+                let best = row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(j, _)| j);
+                labels[i]
+                    .push((t, SegmentLabel { label: state.bundle.sidecar.labels[best].clone(), score: row[best] }));
+            }
+        }
+        times.inference += started.elapsed();
+        self.timeline.extend(self.batch.drain(..).zip(labels));
+        Ok(())
+    }
+}

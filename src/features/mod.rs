@@ -1,0 +1,11 @@
+//! Features: audio segments to librosa-compatible log-mel spectrograms.
+
+pub mod mel;
+pub mod params;
+pub mod segment;
+pub mod spectrogram;
+pub mod stft;
+
+pub use params::{DbReference, FeatureParams, InvalidParams};
+pub use segment::{Segment, Segmenter};
+pub use spectrogram::MelSpectrogram;

@@ -1,0 +1,14 @@
+//! Musicat: classifies music (genre, mood, style) and sounds from audio files, slice by slice,
+//! with the same code in the browser (wasm32), the `classify` CLI and the trainer.
+
+pub mod analyze;
+pub mod audio;
+pub mod features;
+pub mod model;
+pub mod report;
+
+pub use analyze::{AnalyzeError, Analyzer, StageTimes};
+pub use audio::{AudioError, AudioStream};
+pub use features::FeatureParams;
+pub use model::{ModelBundle, ModelError, Models};
+pub use report::{SegmentPrediction, TaskVerdict, TrackReport};

@@ -1,0 +1,12 @@
+//! Models: ONNX bundles with JSON sidecars, validated and run with tract.
+
+pub mod bundle;
+pub mod catalog;
+pub mod error;
+pub mod runner;
+pub mod sidecar;
+
+pub use bundle::ModelBundle;
+pub use catalog::Models;
+pub use error::ModelError;
+pub use sidecar::Sidecar;
