@@ -12,6 +12,9 @@ use crate::model::bundle::runner_error;
 use crate::model::{ModelBundle, ModelError, Models};
 use crate::report::{ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
 
+/// Seconds of audio decoded between two progress reports.
+const PROGRESS_STEP_S: f64 = 5.0;
+
 /// Segments sent to a model at once.
 pub const BATCH: usize = 8;
 
@@ -113,11 +116,23 @@ impl<'m> Analyzer<'m> {
     }
 
     /// Decodes and classifies one track.
-    pub fn analyze(&mut self, mut stream: AudioStream) -> Result<TrackReport, AnalyzeError> {
+    pub fn analyze(&mut self, stream: AudioStream) -> Result<TrackReport, AnalyzeError> {
+        self.analyze_with_progress(stream, &mut |_| {})
+    }
+
+    /// Like [`Analyzer::analyze`], calling `progress` with the fraction decoded so far (0–1) when
+    /// the file announces its length.
+    pub fn analyze_with_progress(
+        &mut self,
+        mut stream: AudioStream,
+        progress: &mut dyn FnMut(f64),
+    ) -> Result<TrackReport, AnalyzeError> {
         for group in &mut self.groups {
             group.reset(stream.sample_rate())?;
         }
         let times = &mut self.times;
+        let announced = stream.announced_seconds();
+        let mut reported = 0.0;
         loop {
             let started = Instant::now();
             let chunk = stream.next_chunk()?;
@@ -126,7 +141,15 @@ impl<'m> Analyzer<'m> {
             for group in &mut self.groups {
                 group.push(chunk, times)?;
             }
+            if let Some(total) = announced.filter(|t| *t > 0.0) {
+                let now = stream.decoded_seconds();
+                if now - reported >= PROGRESS_STEP_S {
+                    reported = now;
+                    progress((now / total).min(1.0));
+                }
+            }
         }
+        progress(1.0);
         for group in &mut self.groups {
             group.finish(times)?;
         }

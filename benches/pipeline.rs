@@ -1,0 +1,138 @@
+//! Per-stage benchmark: prints a table of decode / resample / mel / inference times for a
+//! 30-second and a 3-minute track (median of several runs). Not a test: it asserts nothing.
+//!
+//! `cargo bench --bench pipeline` — tracks are synthesised into `target/bench-audio/` (WAV at
+//! 44.1 kHz stereo, plus MP3 when `ffmpeg` is on PATH); models come from `models/`, or from
+//! the test fixtures when `models/` holds no bundle.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use musicat::{Analyzer, AudioStream, Models, StageTimes};
+
+const RUNS: usize = 5;
+const RATE: u32 = 44_100;
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let (models, models_dir) = match Models::load_dir(&root.join("models")) {
+        Ok(m) => (m, root.join("models")),
+        Err(_) => {
+            let dir = root.join("tests/models/fixture");
+            (Models::load_dir(&dir).expect("fixture models"), dir)
+        }
+    };
+    let out_dir = root.join("target/bench-audio");
+    std::fs::create_dir_all(&out_dir).expect("bench audio directory");
+    let mut tracks = Vec::new();
+    for seconds in [30u32, 180] {
+        let wav = out_dir.join(format!("synth_{seconds}s.wav"));
+        if !wav.exists() {
+            write_wav(&wav, &synthesise(seconds));
+        }
+        tracks.push((seconds, wav.clone()));
+        let mp3 = wav.with_extension("mp3");
+        if mp3.exists() || encode_mp3(&wav, &mp3) {
+            tracks.push((seconds, mp3));
+        }
+    }
+    println!("models: {} ({})", models.task_names().join(", "), models_dir.display());
+    println!("median of {RUNS} runs, one thread\n");
+    println!(
+        "| track | audio | decode ms | resample ms | mel ms | inference ms | total ms | × real time |\n|---|---|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut analyzer = Analyzer::new(&models);
+    for (seconds, path) in tracks {
+        let mut runs: Vec<StageTimes> = (0..RUNS).map(|_| time_one(&mut analyzer, &path)).collect();
+        runs.sort_by_key(total);
+        let median = runs[RUNS / 2];
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let format = path.extension().and_then(|e| e.to_str()).unwrap_or("?");
+        println!(
+            "| {format} 44.1 kHz stereo | {seconds} s | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
+            ms(median.decode),
+            ms(median.resample),
+            ms(median.mel),
+            ms(median.inference),
+            ms(total(&median)),
+            seconds as f64 / total(&median).as_secs_f64()
+        );
+    }
+}
+
+fn total(t: &StageTimes) -> Duration {
+    t.decode + t.resample + t.mel + t.inference
+}
+
+fn time_one(analyzer: &mut Analyzer<'_>, path: &Path) -> StageTimes {
+    let before = analyzer.times();
+    let stream = AudioStream::open_file(path).expect("bench track opens");
+    analyzer.analyze(stream).expect("bench track classifies");
+    let after = analyzer.times();
+    StageTimes {
+        decode: after.decode - before.decode,
+        resample: after.resample - before.resample,
+        mel: after.mel - before.mel,
+        inference: after.inference - before.inference,
+    }
+}
+
+/// Stereo "music": a chord progression with a kick every half second and a little noise.
+fn synthesise(seconds: u32) -> Vec<[f32; 2]> {
+    let chords = [[261.6, 329.6, 392.0], [220.0, 261.6, 329.6], [174.6, 220.0, 261.6], [196.0, 246.9, 293.7]];
+    let mut noise = 0x1234_5678u32;
+    (0..seconds * RATE)
+        .map(|i| {
+            let t = i as f32 / RATE as f32;
+            let chord = chords[(t / 2.0) as usize % chords.len()];
+            let tone: f32 = chord.iter().map(|f| (std::f32::consts::TAU * f * t).sin()).sum::<f32>() * 0.15;
+            let beat = t % 0.5;
+            let kick = (std::f32::consts::TAU * 60.0 * beat).sin() * (-beat * 30.0).exp() * 0.4;
+            noise = noise.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let hiss = (noise >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+            [tone + kick + hiss * 0.02, tone * 0.8 + kick + hiss * 0.02]
+        })
+        .collect()
+}
+
+fn write_wav(path: &Path, frames: &[[f32; 2]]) {
+    let data = (frames.len() * 4) as u32;
+    let mut bytes = Vec::with_capacity(44 + data as usize);
+    for part in [
+        &b"RIFF"[..],
+        &(36 + data).to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &2u16.to_le_bytes(),
+    ] {
+        bytes.extend_from_slice(part);
+    }
+    for part in [
+        &RATE.to_le_bytes()[..],
+        &(RATE * 4).to_le_bytes(),
+        &4u16.to_le_bytes(),
+        &16u16.to_le_bytes(),
+        b"data",
+        &data.to_le_bytes(),
+    ] {
+        bytes.extend_from_slice(part);
+    }
+    for frame in frames {
+        for s in frame {
+            bytes.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32_767.0) as i16).to_le_bytes());
+        }
+    }
+    std::fs::write(path, bytes).expect("write bench WAV");
+}
+
+fn encode_mp3(wav: &Path, mp3: &Path) -> bool {
+    Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i"])
+        .arg(wav)
+        .args(["-codec:a", "libmp3lame", "-b:a", "192k"])
+        .arg(mp3)
+        .status()
+        .is_ok_and(|s| s.success())
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every check CI runs: formatting, lints, native tests, and the wasm32 build of the library.
+# Installs what it needs (the wasm32 target, rustfmt, clippy) on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build outside the clone so repeated runs on one machine reuse the cache.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/musicat/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup target add wasm32-unknown-unknown
+cargo --version
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo test (native)"
+cargo test
+
+step "cargo build --lib --target wasm32-unknown-unknown"
+cargo build --lib --target wasm32-unknown-unknown
+
+step "all checks passed"
