@@ -55,6 +55,19 @@ struct Pending {
     silent: bool,
 }
 
+/// One segment's log-mel spectrogram, as handed to [`Analyzer::analyze_observed`]'s observer.
+#[derive(Debug, Clone, Copy)]
+pub struct MelSegment<'a> {
+    /// The feature parameters it was computed with (tasks with other parameters get their own calls).
+    pub params: &'a FeatureParams,
+    /// Start of the segment, in seconds.
+    pub start_s: f64,
+    /// End of its real audio, in seconds.
+    pub end_s: f64,
+    /// Row-major `[n_mels][frames]` dB values, exactly the model's input.
+    pub db: &'a [f32],
+}
+
 /// Per-track state of one task.
 struct TaskState<'m> {
     bundle: &'m ModelBundle,
@@ -124,8 +137,20 @@ impl<'m> Analyzer<'m> {
     /// the file announces its length.
     pub fn analyze_with_progress(
         &mut self,
+        stream: AudioStream,
+        progress: &mut dyn FnMut(f64),
+    ) -> Result<TrackReport, AnalyzeError> {
+        self.analyze_observed(stream, progress, &mut |_| {})
+    }
+
+    /// Like [`Analyzer::analyze_with_progress`], also handing every non-silent segment's log-mel
+    /// spectrogram (the model input, already computed) to `on_mel` as it goes, so a caller can
+    /// draw the track's spectrogram without a second decode.
+    pub fn analyze_observed(
+        &mut self,
         mut stream: AudioStream,
         progress: &mut dyn FnMut(f64),
+        on_mel: &mut dyn FnMut(MelSegment<'_>),
     ) -> Result<TrackReport, AnalyzeError> {
         for group in &mut self.groups {
             group.reset(stream.sample_rate())?;
@@ -139,7 +164,7 @@ impl<'m> Analyzer<'m> {
             times.decode += started.elapsed();
             let Some(chunk) = chunk else { break };
             for group in &mut self.groups {
-                group.push(chunk, times)?;
+                group.push(chunk, times, on_mel)?;
             }
             if let Some(total) = announced.filter(|t| *t > 0.0) {
                 let now = stream.decoded_seconds();
@@ -151,7 +176,7 @@ impl<'m> Analyzer<'m> {
         }
         progress(1.0);
         for group in &mut self.groups {
-            group.finish(times)?;
+            group.finish(times, on_mel)?;
         }
         let duration_s = stream.decoded_seconds();
         self.report(duration_s)
@@ -204,35 +229,45 @@ impl FeatureGroup<'_> {
         Ok(())
     }
 
-    fn push(&mut self, chunk: &[f32], times: &mut StageTimes) -> Result<(), ModelError> {
+    fn push(
+        &mut self,
+        chunk: &[f32],
+        times: &mut StageTimes,
+        on_mel: &mut dyn FnMut(MelSegment<'_>),
+    ) -> Result<(), ModelError> {
         let started = Instant::now();
         self.resampled.clear();
         if let Some(resampler) = self.resampler.as_mut() {
             resampler.push(chunk, |block| self.resampled.extend_from_slice(block));
         }
         times.resample += started.elapsed();
-        self.segment(false, times)
+        self.segment(false, times, on_mel)
     }
 
-    fn finish(&mut self, times: &mut StageTimes) -> Result<(), ModelError> {
+    fn finish(&mut self, times: &mut StageTimes, on_mel: &mut dyn FnMut(MelSegment<'_>)) -> Result<(), ModelError> {
         let started = Instant::now();
         self.resampled.clear();
         if let Some(resampler) = self.resampler.as_mut() {
             resampler.finish(|block| self.resampled.extend_from_slice(block));
         }
         times.resample += started.elapsed();
-        self.segment(false, times)?;
-        self.segment(true, times)?;
+        self.segment(false, times, on_mel)?;
+        self.segment(true, times, on_mel)?;
         self.run_batch(times)
     }
 
     /// Feeds `self.resampled` to the segmenter (or ends it when `last`); each completed
     /// segment's spectrogram goes into the batch, and full batches go to the models.
-    fn segment(&mut self, last: bool, times: &mut StageTimes) -> Result<(), ModelError> {
+    fn segment(
+        &mut self,
+        last: bool,
+        times: &mut StageTimes,
+        on_mel: &mut dyn FnMut(MelSegment<'_>),
+    ) -> Result<(), ModelError> {
         let rate = self.params.sample_rate as f64;
         let item = self.spectrogram.output_len();
-        let (spectrogram, inputs, batch, timeline) =
-            (&mut self.spectrogram, &mut self.inputs, &mut self.batch, &mut self.timeline);
+        let (spectrogram, inputs, batch, timeline, params) =
+            (&mut self.spectrogram, &mut self.inputs, &mut self.batch, &mut self.timeline, &self.params);
         let mut accept = |segment: Segment<'_>| {
             let pending = Pending {
                 start_s: segment.start_sample as f64 / rate,
@@ -250,6 +285,12 @@ impl FeatureGroup<'_> {
             let started = Instant::now();
             spectrogram.db_into(segment.samples, &mut inputs[slot * item..(slot + 1) * item]);
             times.mel += started.elapsed();
+            on_mel(MelSegment {
+                params,
+                start_s: pending.start_s,
+                end_s: pending.end_s,
+                db: &inputs[slot * item..(slot + 1) * item],
+            });
             batch.push(pending);
         };
         if last {

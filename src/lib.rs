@@ -6,8 +6,9 @@ pub mod audio;
 pub mod features;
 pub mod model;
 pub mod report;
+pub mod worker_api;
 
-pub use analyze::{AnalyzeError, Analyzer, StageTimes};
+pub use analyze::{AnalyzeError, Analyzer, MelSegment, StageTimes};
 pub use audio::{AudioError, AudioStream};
 pub use features::FeatureParams;
 pub use model::{ModelBundle, ModelError, Models};

@@ -5,7 +5,9 @@ pub mod params;
 pub mod segment;
 pub mod spectrogram;
 pub mod stft;
+pub mod thumbnail;
 
 pub use params::{DbReference, FeatureParams, InvalidParams};
 pub use segment::{Segment, Segmenter};
 pub use spectrogram::MelSpectrogram;
+pub use thumbnail::MelThumbnail;
