@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Browser tests of the app: builds it with trunk (release), serves dist/ with the fixture
+# models (random weights, so the tests do not depend on which trained models are shipped) on
+# 127.0.0.1, and drives Debian's headless Chromium with playwright-core (tests/browser/).
+# Installs what it needs: chromium (apt), playwright-core (npm ci), trunk and wasm-bindgen-cli.
+# Screenshots and the exported CSV go to tests/browser/artifacts/ (gitignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+step "browser test tools"
+if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+  as_root apt-get update
+  as_root apt-get install -y chromium chromium-driver nodejs npm
+fi
+chromium --version 2>/dev/null || true
+bash scripts/install-wasm-tools.sh
+(cd tests/browser && npm ci --no-audit --no-fund)
+
+step "trunk build index.html --release"
+mkdir -p models   # trunk copies models/ into dist/; it holds the trained bundles once shipped
+trunk build index.html --release
+
+step "browser tests (headless Chromium)"
+served=$(mktemp -d)
+trap 'rm -rf "$served"' EXIT
+cp -r dist/. "$served/"
+rm -rf "$served/models"
+mkdir "$served/models"
+cp tests/models/fixture/genre.onnx tests/models/fixture/genre.json \
+   tests/models/fixture/mood.onnx tests/models/fixture/mood.json "$served/models/"
+printf '{"bundles": ["genre", "mood"]}\n' > "$served/models/index.json"
+DIST="$served" node tests/browser/app.test.mjs

@@ -1,0 +1,322 @@
+//! The page's side of the Web Worker: spawns it (and again if it dies), sends it the models
+//! and the queued files one at a time, and turns its answers into state and library rows.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::worker_api::{BundleSource, FromWorker, ToWorker};
+use js_sys::{Array, Reflect, Uint8Array};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{File, MessageEvent, Worker};
+
+use super::db::{self, js_error};
+use super::record::TrackRecord;
+use super::state::{AppState, EngineStatus, Job, JobStatus, ModelSource, Picture};
+
+/// The worker script trunk writes (`data-loader-shim`).
+const WORKER_URL: &str = "./worker_loader.js";
+
+struct Engine {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+    ready: bool,
+    models_ready: bool,
+    busy: Option<u32>,
+    request: u32,
+}
+
+#[derive(Default)]
+struct Queue {
+    files: HashMap<u32, File>,
+    order: VecDeque<u32>,
+    next_job: u32,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    static QUEUE: RefCell<Queue> = RefCell::new(Queue::default());
+    /// Sidecar text and ONNX bytes of every known model, by name.
+    static BUNDLES: RefCell<HashMap<String, (String, Vec<u8>)>> = RefCell::new(HashMap::new());
+}
+
+/// Keeps a model's files so they can be sent to (re)started workers.
+pub fn remember_bundle(name: &str, sidecar: String, onnx: Vec<u8>) {
+    BUNDLES.with(|b| b.borrow_mut().insert(name.to_string(), (sidecar, onnx)));
+}
+
+/// Forgets a model's files.
+pub fn forget_bundle(name: &str) {
+    BUNDLES.with(|b| b.borrow_mut().remove(name));
+}
+
+/// A model's files, if known.
+pub fn bundle_files(name: &str) -> Option<(String, Vec<u8>)> {
+    BUNDLES.with(|b| b.borrow().get(name).cloned())
+}
+
+fn post(worker: &Worker, message: &ToWorker, payload: Vec<Uint8Array>) -> Result<(), String> {
+    let value = message
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| format!("cannot build a message for the worker: {e}"))?;
+    let transfer = Array::new();
+    let list = Array::new();
+    for bytes in payload {
+        transfer.push(&bytes.buffer());
+        list.push(&bytes);
+    }
+    Reflect::set(&value, &"payload".into(), &list).map_err(|e| js_error("cannot build a message", e))?;
+    worker.post_message_with_transfer(&value, &transfer).map_err(|e| js_error("the worker is unreachable", e))
+}
+
+/// Starts the worker (or restarts it after a crash).
+pub fn start(state: AppState) {
+    let old = ENGINE.with(|e| e.borrow_mut().take());
+    if let Some(old) = old {
+        old.worker.terminate();
+    }
+    state.engine.set(EngineStatus::Starting);
+    let worker = match Worker::new(WORKER_URL) {
+        Ok(w) => w,
+        Err(e) => {
+            state.engine.set(EngineStatus::Failed(js_error("the analyser (Web Worker) cannot start", e)));
+            return;
+        }
+    };
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| on_message(state, event));
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| on_crash(state, event));
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    ENGINE.with(|e| {
+        *e.borrow_mut() = Some(Engine {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+            ready: false,
+            models_ready: false,
+            busy: None,
+            request: 0,
+        })
+    });
+}
+
+/// The worker died (a panic or an out-of-memory trap): the file it was on fails, the worker
+/// restarts and the batch goes on.
+fn on_crash(state: AppState, event: web_sys::Event) {
+    event.prevent_default();
+    let detail = event.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
+    let busy = ENGINE.with(|e| e.borrow().as_ref().and_then(|e| e.busy));
+    let message = format!("the analyser stopped on this file ({detail}); it was restarted for the other files");
+    match busy {
+        Some(job) => {
+            forget_file(job);
+            set_status(state, job, JobStatus::Failed(message));
+        }
+        None => state.notice(format!("the analyser stopped ({detail}); restarting it")),
+    }
+    start(state);
+}
+
+fn on_message(state: AppState, event: MessageEvent) {
+    let data = event.data();
+    let message = match serde_wasm_bindgen::from_value::<FromWorker>(data.clone()) {
+        Ok(m) => m,
+        Err(e) => return state.notice(format!("unreadable message from the analyser: {e}")),
+    };
+    match message {
+        FromWorker::Ready => {
+            ENGINE.with(|e| e.borrow_mut().as_mut().map(|e| e.ready = true));
+            send_models(state);
+        }
+        FromWorker::ModelsLoaded { request, loaded, refused } => {
+            let current = ENGINE.with(|e| e.borrow().as_ref().map(|e| e.request));
+            if current != Some(request) {
+                return;
+            }
+            ENGINE.with(|e| e.borrow_mut().as_mut().map(|e| e.models_ready = !loaded.is_empty()));
+            state.engine.set(if loaded.is_empty() { EngineStatus::NoModels } else { EngineStatus::Ready });
+            super::catalog::models_loaded(state, &loaded, &refused);
+            pump(state);
+        }
+        FromWorker::Progress { job, fraction } => {
+            state.jobs.update(|jobs| {
+                if let Some(j) = jobs.iter_mut().find(|j| j.id == job) {
+                    j.progress = fraction;
+                }
+            });
+        }
+        FromWorker::Done { job, report, picture } => {
+            let pixels = Reflect::get(&data, &"payload".into())
+                .ok()
+                .and_then(|p| p.dyn_into::<Array>().ok())
+                .and_then(|p| p.get(0).dyn_into::<Uint8Array>().ok())
+                .map(|a| a.to_vec())
+                .unwrap_or_default();
+            finish_job(
+                state,
+                job,
+                report,
+                Picture {
+                    rows: picture.rows,
+                    columns: picture.columns,
+                    columns_per_second: picture.columns_per_second,
+                    pixels,
+                },
+            );
+        }
+        FromWorker::Failed { job, message } => {
+            forget_file(job);
+            set_status(state, job, JobStatus::Failed(message));
+            idle(state);
+        }
+    }
+}
+
+fn set_status(state: AppState, job: u32, status: JobStatus) {
+    state.jobs.update(|jobs| {
+        if let Some(j) = jobs.iter_mut().find(|j| j.id == job) {
+            if status == JobStatus::Done {
+                j.progress = 1.0;
+            }
+            j.status = status;
+        }
+    });
+}
+
+fn forget_file(job: u32) -> Option<File> {
+    QUEUE.with(|q| q.borrow_mut().files.remove(&job))
+}
+
+fn idle(state: AppState) {
+    ENGINE.with(|e| e.borrow_mut().as_mut().map(|e| e.busy = None));
+    pump(state);
+}
+
+fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, picture: Picture) {
+    let file = forget_file(job);
+    let name = state.jobs.with_untracked(|jobs| jobs.iter().find(|j| j.id == job).map(|j| j.name.clone()));
+    let name = name.unwrap_or_else(|| format!("file {job}"));
+    let record = TrackRecord {
+        id: format!("{:.0}-{job}", js_sys::Date::now()),
+        format: name.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default(),
+        size: file.as_ref().map_or(0.0, |f| f.size()),
+        name,
+        added_ms: js_sys::Date::now(),
+        report,
+    };
+    let id = record.id.clone();
+    if let Some(url) = file.and_then(|f| web_sys::Url::create_object_url_with_blob(&f).ok()) {
+        state.audio.update(|a| {
+            a.insert(id.clone(), url);
+        });
+    }
+    state.pictures.update(|p| {
+        p.insert(id.clone(), Arc::new(picture));
+    });
+    state.library.update(|l| l.insert(0, record.clone()));
+    state.jobs.update(|jobs| {
+        if let Some(j) = jobs.iter_mut().find(|j| j.id == job) {
+            j.track_id = Some(id.clone());
+        }
+    });
+    set_status(state, job, JobStatus::Done);
+    if state.selected.get_untracked().is_none() {
+        state.selected.set(Some(id));
+    }
+    spawn_local(async move {
+        match db::current() {
+            Some(db) => {
+                if let Err(e) = db.save_track(&record).await {
+                    state.notice(format!("{}: {e}", record.name));
+                }
+            }
+            None => {
+                state.notice(format!("{} was classified but cannot be kept: the library is unavailable", record.name))
+            }
+        }
+    });
+    idle(state);
+}
+
+/// Sends the switched-on models to the worker (after a start, or when the choice changes).
+pub fn send_models(state: AppState) {
+    let entries = state.models.get_untracked();
+    // The user's own models first: when one does a task a shipped model also does, it wins.
+    let mut chosen: Vec<_> = entries.iter().filter(|m| m.enabled).collect();
+    chosen.sort_by_key(|m| m.source != ModelSource::Own);
+    let mut bundles = Vec::new();
+    let mut payload = Vec::new();
+    for entry in chosen {
+        if let Some((sidecar, onnx)) = bundle_files(&entry.name) {
+            bundles.push(BundleSource { name: entry.name.clone(), sidecar });
+            payload.push(Uint8Array::from(onnx.as_slice()));
+        }
+    }
+    let sent = ENGINE.with(|e| {
+        let mut engine = e.borrow_mut();
+        let engine = engine.as_mut().filter(|e| e.ready)?;
+        engine.request += 1;
+        engine.models_ready = false;
+        Some(post(&engine.worker, &ToWorker::LoadModels { request: engine.request, bundles }, payload))
+    });
+    match sent {
+        Some(Ok(())) => state.engine.set(EngineStatus::LoadingModels),
+        Some(Err(e)) => state.engine.set(EngineStatus::Failed(e)),
+        None => {}
+    }
+}
+
+/// Adds files to the batch.
+pub fn enqueue(state: AppState, files: Vec<(String, File)>) {
+    let mut added = Vec::new();
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        for (name, file) in files {
+            q.next_job += 1;
+            let id = q.next_job;
+            added.push(Job { id, name, size: file.size(), status: JobStatus::Queued, progress: 0.0, track_id: None });
+            q.files.insert(id, file);
+            q.order.push_back(id);
+        }
+    });
+    state.jobs.update(|jobs| jobs.extend(added));
+    pump(state);
+}
+
+/// Sends the next queued file when the worker is free.
+fn pump(state: AppState) {
+    let next = ENGINE.with(|e| {
+        let mut engine = e.borrow_mut();
+        let engine = engine.as_mut().filter(|e| e.ready && e.models_ready && e.busy.is_none())?;
+        let job = QUEUE.with(|q| {
+            let mut q = q.borrow_mut();
+            while let Some(id) = q.order.pop_front() {
+                if let Some(file) = q.files.get(&id) {
+                    return Some((id, file.clone()));
+                }
+            }
+            None
+        })?;
+        engine.busy = Some(job.0);
+        Some((job, engine.worker.clone()))
+    });
+    let Some(((job, file), worker)) = next else { return };
+    set_status(state, job, JobStatus::Running);
+    spawn_local(async move {
+        let bytes = JsFuture::from(file.array_buffer()).await;
+        let sent = bytes.map_err(|e| js_error("cannot read the file", e)).and_then(|buffer| {
+            post(&worker, &ToWorker::Analyze { job, name: file.name() }, vec![Uint8Array::new(&buffer)])
+        });
+        if let Err(message) = sent {
+            forget_file(job);
+            set_status(state, job, JobStatus::Failed(message));
+            idle(state);
+        }
+    });
+}

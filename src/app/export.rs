@@ -1,0 +1,86 @@
+//! The library as CSV (one row per track, a verdict, confidence and top 3 per task) and JSON.
+
+use std::collections::BTreeSet;
+
+use super::record::TrackRecord;
+
+/// Quotes a CSV field when needed (RFC 4180), and defuses spreadsheet formulas.
+fn field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() };
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+}
+
+/// The tasks any of the tracks was classified for, sorted.
+pub fn tasks_of(tracks: &[TrackRecord]) -> Vec<String> {
+    let tasks: BTreeSet<&String> = tracks.iter().flat_map(|t| t.report.tasks.keys()).collect();
+    tasks.into_iter().cloned().collect()
+}
+
+/// CSV with a header: `name,format,duration_s,added_ms`, then `<task>,<task>_confidence,<task>_top3`
+/// for every task.
+pub fn to_csv(tracks: &[TrackRecord]) -> String {
+    let tasks = tasks_of(tracks);
+    let mut header = vec!["name".to_string(), "format".into(), "duration_s".into(), "added_ms".into()];
+    for task in &tasks {
+        header.extend([task.clone(), format!("{task}_confidence"), format!("{task}_top3")]);
+    }
+    let mut out = header.iter().map(|h| field(h)).collect::<Vec<_>>().join(",");
+    out.push_str("\r\n");
+    for track in tracks {
+        let mut row = vec![
+            field(&track.name),
+            field(&track.format),
+            format!("{:.2}", track.report.duration_s),
+            format!("{:.0}", track.added_ms),
+        ];
+        for task in &tasks {
+            match track.report.tasks.get(task) {
+                Some(v) => {
+                    let top: Vec<String> = v.top(3).iter().map(|(l, s)| format!("{l} {s:.3}")).collect();
+                    row.extend([field(&v.label), format!("{:.4}", v.score), field(&top.join("; "))]);
+                }
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+        }
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Pretty JSON: an array of the records with their verdicts and timelines.
+pub fn to_json(tracks: &[TrackRecord]) -> String {
+    serde_json::to_string_pretty(tracks).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::record::tests::sample;
+    use super::*;
+
+    #[test]
+    fn csv_has_a_row_per_track_with_quoted_names_and_top3() {
+        let mut a = sample("1", "Hello, \"world\".mp3", "jazz", 1.0);
+        a.report.tasks.remove("mood");
+        let b = sample("2", "=SUM(A1).mp3", "rock", 2.0);
+        let csv = to_csv(&[a, b]);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "name,format,duration_s,added_ms,genre,genre_confidence,genre_top3,mood,mood_confidence,mood_top3"
+        );
+        assert_eq!(lines[1], "\"Hello, \"\"world\"\".mp3\",mp3,15.00,1,jazz,0.7500,jazz 0.750; zzz 0.250,,,");
+        assert_eq!(
+            lines[2],
+            "'=SUM(A1).mp3,mp3,15.00,2,rock,0.7500,rock 0.750; zzz 0.250,calm,0.7500,calm 0.750; angry 0.250"
+        );
+        assert_eq!(lines[3], "");
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let tracks = vec![sample("1", "a.mp3", "jazz", 1.0)];
+        let back: Vec<TrackRecord> = serde_json::from_str(&to_json(&tracks)).unwrap();
+        assert_eq!(back, tracks);
+    }
+}

@@ -1,0 +1,227 @@
+//! A classified track as the library keeps it, and its rows in the IndexedDB stores
+//! (track, classification, segment prediction), following the entity diagram in README.
+
+use std::collections::BTreeMap;
+
+use crate::report::{SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
+use serde::{Deserialize, Serialize};
+
+/// One track in the library with everything the models said about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackRecord {
+    /// Unique key (time of classification plus a counter).
+    pub id: String,
+    /// File name as dropped.
+    pub name: String,
+    /// File size in bytes.
+    pub size: f64,
+    /// Lower-case file extension (`mp3`, `flac`…).
+    pub format: String,
+    /// When it was classified, in ms since the Unix epoch.
+    pub added_ms: f64,
+    /// Verdicts and timeline.
+    pub report: TrackReport,
+}
+
+/// The `tracks` store row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackRow {
+    pub id: String,
+    pub name: String,
+    pub size: f64,
+    pub format: String,
+    pub added_ms: f64,
+    pub duration_s: f64,
+}
+
+/// The `classifications` store row: one task's verdict on one track (key `track/task`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationRow {
+    pub id: String,
+    pub track_id: String,
+    pub task: String,
+    pub label: String,
+    pub score: f32,
+    pub scores: BTreeMap<String, f32>,
+}
+
+/// The `segments` store row: one task's label for one slice (key `track/task/index`); a
+/// silent slice has one row with an empty task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentRow {
+    pub id: String,
+    pub track_id: String,
+    pub index: u32,
+    pub task: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub silent: bool,
+    pub label: String,
+    pub score: f32,
+}
+
+/// Every row of one track.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrackRows {
+    pub tracks: Vec<TrackRow>,
+    pub classifications: Vec<ClassificationRow>,
+    pub segments: Vec<SegmentRow>,
+}
+
+impl TrackRecord {
+    /// The track's rows for the three stores.
+    pub fn to_rows(&self) -> TrackRows {
+        let id = &self.id;
+        let track = TrackRow {
+            id: id.clone(),
+            name: self.name.clone(),
+            size: self.size,
+            format: self.format.clone(),
+            added_ms: self.added_ms,
+            duration_s: self.report.duration_s,
+        };
+        let classifications = self
+            .report
+            .tasks
+            .iter()
+            .map(|(task, v)| ClassificationRow {
+                id: format!("{id}/{task}"),
+                track_id: id.clone(),
+                task: task.clone(),
+                label: v.label.clone(),
+                score: v.score,
+                scores: v.scores.clone(),
+            })
+            .collect();
+        let mut segments = Vec::new();
+        for (index, s) in self.report.segments.iter().enumerate() {
+            let row = |task: &str, label: &str, score: f32| SegmentRow {
+                id: format!("{id}/{task}/{index:06}"),
+                track_id: id.clone(),
+                index: index as u32,
+                task: task.to_string(),
+                start_s: s.start_s,
+                end_s: s.end_s,
+                silent: s.silent,
+                label: label.to_string(),
+                score,
+            };
+            if s.tasks.is_empty() {
+                segments.push(row("", "", 0.0));
+            }
+            segments.extend(s.tasks.iter().map(|(task, l)| row(task, &l.label, l.score)));
+        }
+        TrackRows { tracks: vec![track], classifications, segments }
+    }
+
+    /// Rebuilds the records from all rows of the stores (rows of unknown tracks are ignored),
+    /// newest first.
+    pub fn from_rows(rows: TrackRows) -> Vec<TrackRecord> {
+        let mut records: BTreeMap<String, TrackRecord> = rows
+            .tracks
+            .into_iter()
+            .map(|t| {
+                let report = TrackReport { duration_s: t.duration_s, tasks: BTreeMap::new(), segments: Vec::new() };
+                let record = TrackRecord {
+                    id: t.id.clone(),
+                    name: t.name,
+                    size: t.size,
+                    format: t.format,
+                    added_ms: t.added_ms,
+                    report,
+                };
+                (t.id, record)
+            })
+            .collect();
+        for c in rows.classifications {
+            if let Some(r) = records.get_mut(&c.track_id) {
+                r.report.tasks.insert(c.task, TaskVerdict { label: c.label, score: c.score, scores: c.scores });
+            }
+        }
+        let mut slices: BTreeMap<(String, u32), SegmentPrediction> = BTreeMap::new();
+        for s in rows.segments {
+            let slice = slices.entry((s.track_id, s.index)).or_insert_with(|| SegmentPrediction {
+                start_s: s.start_s,
+                end_s: s.end_s,
+                silent: s.silent,
+                tasks: BTreeMap::new(),
+            });
+            if !s.task.is_empty() {
+                slice.tasks.insert(s.task, SegmentLabel { label: s.label, score: s.score });
+            }
+        }
+        for ((track_id, _), slice) in slices {
+            if let Some(r) = records.get_mut(&track_id) {
+                r.report.segments.push(slice);
+            }
+        }
+        let mut out: Vec<TrackRecord> = records.into_values().collect();
+        out.sort_by(|a, b| b.added_ms.total_cmp(&a.added_ms).then_with(|| a.name.cmp(&b.name)));
+        out
+    }
+
+    /// The label the track got for `task`, if that task ran on it.
+    pub fn label(&self, task: &str) -> Option<&str> {
+        self.report.tasks.get(task).map(|v| v.label.as_str())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A record with a genre and mood verdict and a three-slice timeline (the middle one silent).
+    pub fn sample(id: &str, name: &str, genre: &str, added_ms: f64) -> TrackRecord {
+        let verdict = |label: &str, other: &str| TaskVerdict {
+            label: label.into(),
+            score: 0.75,
+            scores: [(label.to_string(), 0.75), (other.to_string(), 0.25)].into_iter().collect(),
+        };
+        let slice = |start: f64, silent: bool| SegmentPrediction {
+            start_s: start,
+            end_s: start + 5.0,
+            silent,
+            tasks: if silent {
+                BTreeMap::new()
+            } else {
+                [
+                    ("genre".to_string(), SegmentLabel { label: genre.into(), score: 0.5 }),
+                    ("mood".to_string(), SegmentLabel { label: "calm".into(), score: 0.625 }),
+                ]
+                .into_iter()
+                .collect()
+            },
+        };
+        TrackRecord {
+            id: id.into(),
+            name: name.into(),
+            size: 1234.0,
+            format: "mp3".into(),
+            added_ms,
+            report: TrackReport {
+                duration_s: 15.0,
+                tasks: [("genre".to_string(), verdict(genre, "zzz")), ("mood".to_string(), verdict("calm", "angry"))]
+                    .into_iter()
+                    .collect(),
+                segments: vec![slice(0.0, false), slice(5.0, true), slice(10.0, false)],
+            },
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_to_the_same_records_newest_first() {
+        let a = sample("1", "a.mp3", "jazz", 1.0);
+        let b = sample("2", "b.mp3", "rock", 2.0);
+        let mut rows = a.to_rows();
+        let rb = b.to_rows();
+        assert_eq!(rows.classifications.len(), 2);
+        // 2 tasks × 2 classified slices + 1 row for the silent slice.
+        assert_eq!(rows.segments.len(), 5);
+        rows.tracks.extend(rb.tracks);
+        rows.classifications.extend(rb.classifications);
+        rows.segments.extend(rb.segments);
+        // Rows of a deleted track are ignored.
+        rows.segments.push(SegmentRow { track_id: "gone".into(), ..rows.segments[0].clone() });
+        assert_eq!(TrackRecord::from_rows(rows), vec![b, a]);
+    }
+}

@@ -1,0 +1,331 @@
+// Browser tests of the Musicat app: Debian's Chromium (headless) driven by playwright-core
+// against the trunk build served from a local static server. Run by scripts/test-browser.sh:
+//   DIST=<dist dir with models/> MODELS=<dir of the model bundles served> node app.test.mjs
+// Screenshots go to ARTIFACTS (default tests/browser/artifacts).
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, readFile, copyFile, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, chromiumOptions } from './serve.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const dist = resolve(process.env.DIST ?? join(repo, 'dist'));
+const artifacts = resolve(process.env.ARTIFACTS ?? join(here, 'artifacts'));
+const audio = (name) => join(repo, 'tests/fixtures/audio', name);
+const bad = (name) => join(repo, 'tests/fixtures/bad', name);
+const TIMEOUT = 120_000;
+
+const GOOD = {
+  'music_stereo_44100.mp3': audio('music_stereo_44100.mp3'),
+  'music_stereo_22050.flac': audio('music_stereo_22050.flac'),
+  'music_stereo_44100.ogg': audio('music_stereo_44100.ogg'),
+  'tone_s16_22050_stereo.wav': audio('tone_s16_22050_stereo.wav'),
+  'music_stereo_44100.m4a': audio('music_stereo_44100.m4a'),
+  'music_12s_22050_mono.flac': audio('music_12s_22050_mono.flac'),
+};
+const BAD = {
+  'image.mp3': { path: bad('image.mp3'), message: /PNG/i },
+  'truncated.mp3': { path: bad('truncated.mp3'), message: /truncated/i },
+  'empty.mp3': { path: bad('empty.mp3'), message: /empty/i },
+};
+
+const index = JSON.parse(await readFile(join(dist, 'models/index.json'), 'utf8'));
+const sidecars = {};
+for (const name of index.bundles) {
+  const sidecar = JSON.parse(await readFile(join(dist, 'models', `${name}.json`), 'utf8'));
+  sidecars[sidecar.task] = sidecar;
+}
+const tasks = Object.keys(sidecars).sort();
+
+let failures = 0;
+let page;
+async function step(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    failures += 1;
+    console.log(`FAIL ${name}\n${error.stack ?? error}`);
+    const file = join(artifacts, `failure-${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
+    await page?.screenshot({ path: file, fullPage: true }).catch(() => {});
+    throw error;
+  }
+}
+
+await mkdir(artifacts, { recursive: true });
+const server = await serve(dist);
+const origin = new URL(server.url).origin;
+const profile = await mkdtemp(join(tmpdir(), 'musicat-chromium-'));
+const { executablePath, args } = chromiumOptions(profile);
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath,
+  args: args.filter((a) => !a.startsWith('--user-data-dir')),
+  headless: true,
+  acceptDownloads: true,
+  viewport: { width: 1280, height: 900 },
+});
+context.setDefaultTimeout(TIMEOUT);
+// Every CSP violation is reported on the console (and caught below).
+await context.addInitScript(() => {
+  document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(`Content-Security-Policy violation: ${e.violatedDirective} ${e.blockedURI}`);
+  });
+});
+const requests = [];
+const problems = [];
+context.on('request', (r) => requests.push(r.url()));
+context.on('weberror', (e) => problems.push(`page error: ${e.error()}`));
+function watch(p) {
+  p.on('console', (m) => {
+    const text = m.text();
+    if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
+    if (m.type() === 'error' && /panicked|RuntimeError|unreachable/i.test(text)) problems.push(`panic: ${text}`);
+  });
+  p.on('pageerror', (e) => problems.push(`uncaught: ${e}`));
+}
+context.on('page', watch);
+page = context.pages()[0] ?? (await context.newPage());
+watch(page);
+
+async function waitReady() {
+  await page.waitForSelector('[data-testid=engine].ready', { timeout: TIMEOUT });
+}
+async function batchFinished(total) {
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid=batch-summary]')?.textContent.startsWith(`${n} of ${n} finished`),
+    total, { timeout: TIMEOUT });
+}
+async function jobs() {
+  return page.$$eval('[data-testid=job]', (rows) => rows.map((r) => ({
+    name: r.querySelector('.job-name').textContent,
+    status: r.dataset.status,
+    text: r.querySelector('[data-testid=job-status]').textContent,
+  })));
+}
+async function show(name) {
+  await page.locator('[data-testid=job] .job-name', { hasText: name }).first().click();
+  await page.waitForFunction((n) => document.querySelector('[data-testid=track-name]')?.textContent === n, name);
+}
+async function trackView() {
+  return page.evaluate(() => ({
+    verdicts: [...document.querySelectorAll('[data-testid=verdict]')].map((v) => ({
+      task: v.dataset.task,
+      label: v.querySelector('[data-testid=verdict-label]').textContent,
+      tops: v.querySelectorAll('.top-item').length,
+    })),
+    slices: [...document.querySelectorAll('[data-testid=slice]')].map((s) => s.getAttribute('aria-label')),
+    canvas: (() => { const c = document.querySelector('[data-testid=spectrogram]'); return c ? [c.width, c.height] : null; })(),
+    audio: document.querySelector('audio')?.src ?? null,
+    clock: document.querySelector('[data-testid=clock]')?.textContent,
+  }));
+}
+
+try {
+  await step('the page loads, says nothing leaves the machine, and the worker loads the models', async () => {
+    const started = Date.now();
+    await page.goto(server.url);
+    await waitReady();
+    console.log(`     first load to ready: ${Date.now() - started} ms`);
+    assert.match(await page.textContent('body'), /never leave this machine/);
+    const engine = await page.textContent('[data-testid=engine]');
+    for (const task of tasks) assert.ok(engine.includes(task), `engine badge "${engine}" lists ${task}`);
+  });
+
+  await step('good files get verdicts, a timeline and a spectrogram; broken ones their own error', async () => {
+    const files = [...Object.values(GOOD), BAD['image.mp3'].path, BAD['truncated.mp3'].path];
+    // A broken file first and in the middle: the batch must go on after it.
+    files.splice(0, 0, BAD['empty.mp3'].path);
+    await page.setInputFiles('[data-testid=file-input]', files);
+    await batchFinished(files.length);
+    const rows = await jobs();
+    assert.equal(rows.length, files.length);
+    for (const name of Object.keys(GOOD)) {
+      const row = rows.find((r) => r.name === name);
+      assert.equal(row?.status, 'done', `${name}: ${row?.text}`);
+    }
+    for (const [name, { message }] of Object.entries(BAD)) {
+      const row = rows.find((r) => r.name === name);
+      assert.equal(row?.status, 'failed', `${name} should fail`);
+      assert.match(row.text, message, `${name}'s message "${row.text}"`);
+    }
+    assert.match(await page.textContent('[data-testid=batch-summary]'), /, 3 failed/);
+    for (const name of Object.keys(GOOD)) {
+      await show(name);
+      const view = await trackView();
+      assert.deepEqual(view.verdicts.map((v) => v.task), tasks, `${name}: one verdict per task`);
+      for (const v of view.verdicts) {
+        assert.ok(sidecars[v.task].labels.includes(v.label), `${name}: ${v.task} verdict "${v.label}" is a label of the model`);
+        assert.equal(v.tops, Math.min(3, sidecars[v.task].labels.length), `${name}: top 3 of ${v.task}`);
+      }
+      assert.ok(view.slices.length >= tasks.length, `${name}: timeline has slices (${view.slices.length})`);
+      assert.ok(view.canvas && view.canvas[0] > 0 && view.canvas[1] > 0, `${name}: spectrogram drawn ${view.canvas}`);
+      assert.ok(view.audio?.startsWith('blob:'), `${name}: player plays the file from an object URL`);
+    }
+  });
+
+  await step('the 12 s track has two 5 s slices per task (the 2 s tail is too short); clicking one seeks the player there', async () => {
+    await show('music_12s_22050_mono.flac');
+    const view = await trackView();
+    assert.equal(view.slices.length, 2 * tasks.length, view.slices.join(' | '));
+    assert.match(view.slices[1], /^0:05–0:10 /);
+    await page.locator('[data-testid=slice]').nth(1).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=clock]').textContent.startsWith('0:05 /'));
+    await page.waitForFunction(() => Math.abs(document.querySelector('audio').currentTime - 5) < 0.5);
+    assert.equal(await page.locator('[data-testid=slice].current').count(), tasks.length, 'the current slice of each task is highlighted');
+    await page.screenshot({ path: join(artifacts, 'desktop.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(400); // the drop zone's background transition
+    await page.screenshot({ path: join(artifacts, 'desktop-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(artifacts, 'phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await step('a folder picked with the folder picker: its audio files, not the rest', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'musicat-folder-'));
+    await mkdir(join(folder, 'album'));
+    await copyFile(audio('music_stereo_44100.ogg'), join(folder, 'album', 'one.ogg'));
+    await copyFile(audio('short_1.5s_22050_mono.wav'), join(folder, 'album', 'two.wav'));
+    await writeFile(join(folder, 'album', 'cover.txt'), 'not audio');
+    const before = (await jobs()).length;
+    await page.setInputFiles('[data-testid=folder-input]', join(folder, 'album'));
+    await batchFinished(before + 2);
+    const added = (await jobs()).slice(before);
+    assert.deepEqual(added.map((j) => [j.name.split('/').pop(), j.status]).sort(), [['one.ogg', 'done'], ['two.wav', 'done']]);
+    await rm(folder, { recursive: true });
+  });
+
+  await step('a file dropped on the drop zone is classified', async () => {
+    const bytes = (await readFile(audio('tone_s16_44100_mono.wav'))).toString('base64');
+    const before = (await jobs()).length;
+    await page.evaluate((b64) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], 'dropped.wav', { type: 'audio/wav' }));
+      const zone = document.querySelector('[data-testid=drop-zone]');
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, bytes);
+    await batchFinished(before + 1);
+    const last = (await jobs()).at(-1);
+    assert.deepEqual([last.name, last.status], ['dropped.wav', 'done']);
+  });
+
+  const classified = Object.keys(GOOD).length + 3;
+  await step('the library keeps the tracks after a reload', async () => {
+    await page.waitForFunction((n) => document.querySelector('[data-testid=library-count]')?.textContent === String(n), classified);
+    await page.reload();
+    await waitReady();
+    await page.waitForFunction((n) => document.querySelector('[data-testid=library-count]')?.textContent === String(n), classified);
+    const names = await page.$$eval('[data-testid=library-row] th', (c) => c.map((x) => x.textContent));
+    for (const name of Object.keys(GOOD)) assert.ok(names.includes(name), `${name} in the library after reload`);
+    // Results from an earlier visit still show verdicts and a timeline.
+    await page.locator('[data-testid=library-row] th button', { hasText: 'music_12s_22050_mono.flac' }).click();
+    const view = await trackView();
+    assert.equal(view.verdicts.length, tasks.length);
+    assert.equal(view.slices.length, 2 * tasks.length);
+  });
+
+  await step('search, filter and sort the library', async () => {
+    await page.fill('[data-testid=search]', 'music_stereo');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=library-row]').length === 4);
+    await page.fill('[data-testid=search]', '');
+    const task = tasks[0];
+    const label = await page.$eval(`[data-testid=filter-${task}] option:nth-child(2)`, (o) => o.value);
+    await page.selectOption(`[data-testid=filter-${task}]`, label);
+    const shown = await page.$$eval('[data-testid=library-row]', (r) => r.length);
+    assert.ok(shown >= 1 && shown <= classified);
+    const cells = await page.$$eval('[data-testid=library-row] td:nth-child(3)', (c) => c.map((x) => x.textContent));
+    assert.ok(cells.every((c) => c.startsWith(`${label} `)), `every row shown is ${label}: ${cells}`);
+    await page.selectOption(`[data-testid=filter-${task}]`, '');
+    await page.selectOption('[data-testid=sort]', 'name');
+    const names = await page.$$eval('[data-testid=library-row] th', (c) => c.map((x) => x.textContent));
+    assert.deepEqual(names, [...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+  });
+
+  await step('CSV and JSON exports contain the tracks', async () => {
+    const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-csv]')]);
+    const csv = await readFile(await csvDownload.path(), 'utf8');
+    await writeFile(join(artifacts, 'library.csv'), csv);
+    const lines = csv.trim().split('\r\n');
+    assert.equal(lines[0], ['name,format,duration_s,added_ms', ...tasks.map((t) => `${t},${t}_confidence,${t}_top3`)].join(','));
+    assert.equal(lines.length, 1 + classified);
+    for (const name of Object.keys(GOOD)) assert.ok(lines.some((l) => l.startsWith(`${name},`)), `${name} in the CSV`);
+    const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-json]')]);
+    const json = JSON.parse(await readFile(await jsonDownload.path(), 'utf8'));
+    assert.equal(json.length, classified);
+    const flac = json.find((t) => t.name === 'music_12s_22050_mono.flac');
+    assert.equal(flac.report.segments.length, 2);
+    assert.deepEqual(Object.keys(flac.report.tasks).sort(), tasks);
+  });
+
+  await step('your own model: a valid bundle loads, is used and is remembered; a broken one is refused', async () => {
+    const fixture = join(repo, 'tests/models/fixture');
+    await page.setInputFiles('[data-testid=model-input]', [join(fixture, 'genre.onnx'), join(fixture, 'genre.json')]);
+    const own = page.locator('[data-testid=model][data-name="genre (yours)"]');
+    await own.locator('.model-detail', { hasText: 'genre · 3 labels' }).waitFor();
+    assert.equal(await own.locator('.model-error').count(), 0);
+    await waitReady();
+    // It now does the genre task (a shipped genre model, if any, steps aside with a message).
+    const before = (await jobs()).length;
+    await page.setInputFiles('[data-testid=file-input]', [audio('music_stereo_44100.mp3')]);
+    await batchFinished(before + 1);
+    const view = await trackView();
+    const genre = view.verdicts.find((v) => v.task === 'genre');
+    assert.ok(['alpha', 'beta', 'gamma'].includes(genre?.label), `own model's label: ${genre?.label}`);
+    // A bundle whose sidecar does not match its model is refused with a clear message.
+    const mismatch = join(repo, 'tests/models/mismatch');
+    const { readdir } = await import('node:fs/promises');
+    const broken = (await readdir(mismatch)).filter((f) => /\.(onnx|json)$/.test(f)).map((f) => join(mismatch, f));
+    await page.setInputFiles('[data-testid=model-input]', broken.slice(0, 2));
+    await page.waitForSelector('.notices li:has-text("was not loaded")');
+    await page.reload();
+    await waitReady();
+    await own.locator('.model-detail', { hasText: 'genre · 3 labels' }).waitFor();
+  });
+
+  await step('offline: after a load the app works with the network off', async () => {
+    await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.active?.state === 'activated');
+    await context.setOffline(true);
+    await page.reload();
+    await waitReady();
+    const before = (await jobs()).length;
+    await page.setInputFiles('[data-testid=file-input]', [audio('music_stereo_44100.ogg')]);
+    await batchFinished(before + 1);
+    assert.equal((await jobs()).at(-1).status, 'done');
+    await context.setOffline(false);
+  });
+
+  await step('delete one track, then all', async () => {
+    const count = async () => Number(await page.textContent('[data-testid=library-count]'));
+    const n = await count();
+    await page.locator('[data-testid=library-row] button.danger').first().click();
+    await page.waitForFunction((m) => document.querySelector('[data-testid=library-count]').textContent === String(m), n - 1);
+    await page.click('[data-testid=delete-all]');
+    await page.click('[data-testid=delete-all-yes]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=library-count]').textContent === '0');
+    await page.reload();
+    await waitReady();
+    assert.equal(await count(), 0);
+  });
+
+  await step('no request left the origin, no CSP violation, no panic', async () => {
+    const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    assert.deepEqual(foreign, [], 'requests to other origins');
+    assert.ok(requests.length > 5, `requests were recorded (${requests.length})`);
+    assert.deepEqual(problems, []);
+  });
+} catch {
+  // Reported by step().
+} finally {
+  await context.close();
+  await server.close();
+  await rm(profile, { recursive: true, force: true });
+}
+console.log(failures ? `\n${failures} browser test(s) failed` : '\nall browser tests passed');
+process.exit(failures ? 1 : 0);

@@ -1,0 +1,90 @@
+// Benchmark (not a test): serves DIST, loads the app in headless Chromium and prints the
+// first-load time, the drop-to-verdict time of a 30-second and a 3-minute track, the longest
+// main-thread task meanwhile, and the gzipped sizes of the wasm, JS and models.
+//   DIST=<dist dir> node bench.mjs
+import { chromium } from 'playwright-core';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, chromiumOptions } from './serve.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = resolve(process.env.DIST ?? join(here, '../../dist'));
+
+/** A stereo 44.1 kHz 16-bit WAV of `seconds` of chords, beats and a little noise. */
+function wav(seconds) {
+  const rate = 44100, frames = Math.round(seconds * rate);
+  const buffer = Buffer.alloc(44 + frames * 4);
+  buffer.write('RIFF', 0); buffer.writeUInt32LE(36 + frames * 4, 4); buffer.write('WAVEfmt ', 8);
+  buffer.writeUInt32LE(16, 16); buffer.writeUInt16LE(1, 20); buffer.writeUInt16LE(2, 22);
+  buffer.writeUInt32LE(rate, 24); buffer.writeUInt32LE(rate * 4, 28); buffer.writeUInt16LE(4, 32);
+  buffer.writeUInt16LE(16, 34); buffer.write('data', 36); buffer.writeUInt32LE(frames * 4, 40);
+  const chords = [[261.6, 329.6, 392.0], [349.2, 440.0, 523.3], [392.0, 493.9, 587.3], [261.6, 329.6, 392.0]];
+  let seed = 1;
+  for (let i = 0; i < frames; i++) {
+    const t = i / rate, chord = chords[Math.floor(t / 1.5) % 4], beat = t % 0.5;
+    let v = chord.reduce((s, f) => s + 0.2 * Math.sin(2 * Math.PI * f * t), 0) * Math.exp(-3 * beat);
+    v += 0.3 * Math.exp(-beat / 0.00125) * Math.sin(2 * Math.PI * 3000 * t);
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    v += 0.02 * (seed / 0x7fffffff - 0.5);
+    const s = Math.max(-32767, Math.min(32767, Math.round(v * 32767)));
+    buffer.writeInt16LE(s, 44 + i * 4); buffer.writeInt16LE(s, 46 + i * 4);
+  }
+  return buffer;
+}
+
+async function gzipped(files) {
+  let raw = 0, gz = 0;
+  for (const f of files) { const b = await readFile(f); raw += b.length; gz += gzipSync(b, { level: 9 }).length; }
+  return `${(raw / 1e6).toFixed(2)} MB raw, ${(gz / 1e6).toFixed(2)} MB gzipped`;
+}
+
+const work = await mkdtemp(join(tmpdir(), 'musicat-bench-'));
+const tracks = { '30 s': join(work, 'bench_30s.wav'), '3 min': join(work, 'bench_3min.wav') };
+await writeFile(tracks['30 s'], wav(30));
+await writeFile(tracks['3 min'], wav(180));
+
+const server = await serve(dist);
+const { executablePath, args } = chromiumOptions(work);
+const context = await chromium.launchPersistentContext(join(work, 'profile'), {
+  executablePath, args: args.filter((a) => !a.startsWith('--user-data-dir')), headless: true,
+});
+context.setDefaultTimeout(600_000);
+const page = context.pages()[0] ?? (await context.newPage());
+await page.addInitScript(() => {
+  window.__longest = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+  }).observe({ type: 'longtask', buffered: true });
+});
+
+let started = Date.now();
+await page.goto(server.url);
+await page.waitForSelector('[data-testid=engine].ready');
+console.log(`first load (navigation to models loaded): ${Date.now() - started} ms`);
+await page.evaluate(() => { window.__longest = 0; });
+
+let n = 0;
+for (const [label, file] of Object.entries(tracks)) {
+  n += 1;
+  started = Date.now();
+  await page.setInputFiles('[data-testid=file-input]', file);
+  await page.waitForFunction((k) => document.querySelector('[data-testid=batch-summary]')?.textContent.startsWith(`${k} of ${k} finished`), n);
+  const ms = Date.now() - started;
+  const status = await page.$$eval('[data-testid=job]', (rows) => rows.at(-1).dataset.status);
+  console.log(`drop to verdict, ${label} track: ${ms} ms (${status})`);
+}
+console.log(`longest main-thread task while classifying: ${(await page.evaluate(() => window.__longest)).toFixed(0)} ms`);
+
+const files = await readdir(dist);
+const pick = (ext) => files.filter((f) => extname(f) === ext).map((f) => join(dist, f));
+console.log(`wasm (${pick('.wasm').map((f) => f.split('/').pop()).join(', ')}): ${await gzipped(pick('.wasm'))}`);
+console.log(`JS: ${await gzipped(pick('.js'))}`);
+const models = (await readdir(join(dist, 'models'))).map((f) => join(dist, 'models', f));
+console.log(`models (${models.length} files): ${await gzipped(models)}`);
+
+await context.close();
+await server.close();
+await rm(work, { recursive: true, force: true });
