@@ -26,5 +26,6 @@ cargo test
 
 step "cargo build --lib --target wasm32-unknown-unknown"
 cargo build --lib --target wasm32-unknown-unknown
+bash scripts/test-browser.sh
 
 step "all checks passed"

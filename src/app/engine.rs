@@ -1,7 +1,7 @@
 //! The page's side of the Web Worker: spawns it (and again if it dies), sends it the models
 //! and the queued files one at a time, and turns its answers into state and library rows.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -19,8 +19,10 @@ use super::db::{self, js_error};
 use super::record::TrackRecord;
 use super::state::{AppState, EngineStatus, Job, JobStatus, ModelSource, Picture};
 
-/// The worker script trunk writes (`data-loader-shim`).
+/// The worker's loader (`web/worker_loader.js`, which reports a failed start as an error event).
 const WORKER_URL: &str = "./worker_loader.js";
+/// Crashes in a row while starting or loading models, after which the worker is not restarted.
+const MAX_FAILED_STARTS: u32 = 3;
 
 struct Engine {
     worker: Worker,
@@ -42,6 +44,7 @@ struct Queue {
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
     static QUEUE: RefCell<Queue> = RefCell::new(Queue::default());
+    static FAILED_STARTS: Cell<u32> = const { Cell::new(0) };
     /// Sidecar text and ONNX bytes of every known model, by name.
     static BUNDLES: RefCell<HashMap<String, (String, Vec<u8>)>> = RefCell::new(HashMap::new());
 }
@@ -112,6 +115,32 @@ fn on_crash(state: AppState, event: web_sys::Event) {
     event.prevent_default();
     let detail = event.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
     let busy = ENGINE.with(|e| e.borrow().as_ref().and_then(|e| e.busy));
+    if busy.is_none() {
+        // Not a file's fault: while starting or loading models. A model just added by the user
+        // is the likely cause.
+        let mut suspects = Vec::new();
+        state.models.update(|m| {
+            suspects = m.iter().filter(|e| e.pending).map(|e| e.name.clone()).collect();
+            m.retain(|e| !e.pending);
+        });
+        for name in suspects {
+            forget_bundle(&name);
+            state.notice(format!("your model \"{name}\" stopped the analyser ({detail}); it was not loaded"));
+        }
+        let failed = FAILED_STARTS.with(|f| {
+            f.set(f.get() + 1);
+            f.get()
+        });
+        if failed >= MAX_FAILED_STARTS {
+            if let Some(old) = ENGINE.with(|e| e.borrow_mut().take()) {
+                old.worker.terminate();
+            }
+            let message = format!("the analyser (Web Worker) cannot start: {detail}");
+            fail_waiting(state, &message);
+            state.engine.set(EngineStatus::Failed(message));
+            return;
+        }
+    }
     let message = format!("the analyser stopped on this file ({detail}); it was restarted for the other files");
     match busy {
         Some(job) => {
@@ -140,6 +169,7 @@ fn on_message(state: AppState, event: MessageEvent) {
                 return;
             }
             ENGINE.with(|e| e.borrow_mut().as_mut().map(|e| e.models_ready = !loaded.is_empty()));
+            FAILED_STARTS.with(|f| f.set(0));
             state.engine.set(if loaded.is_empty() { EngineStatus::NoModels } else { EngineStatus::Ready });
             super::catalog::models_loaded(state, &loaded, &refused);
             pump(state);
@@ -175,6 +205,18 @@ fn on_message(state: AppState, event: MessageEvent) {
             set_status(state, job, JobStatus::Failed(message));
             idle(state);
         }
+    }
+}
+
+/// Fails every file still waiting (the analyser is gone for good).
+fn fail_waiting(state: AppState, message: &str) {
+    let waiting: Vec<u32> = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.order.clear();
+        q.files.drain().map(|(id, _)| id).collect()
+    });
+    for job in waiting {
+        set_status(state, job, JobStatus::Failed(message.to_string()));
     }
 }
 
@@ -291,6 +333,10 @@ pub fn enqueue(state: AppState, files: Vec<(String, File)>) {
 
 /// Sends the next queued file when the worker is free.
 fn pump(state: AppState) {
+    if let EngineStatus::Failed(message) = state.engine.get_untracked() {
+        fail_waiting(state, &message);
+        return;
+    }
     let next = ENGINE.with(|e| {
         let mut engine = e.borrow_mut();
         let engine = engine.as_mut().filter(|e| e.ready && e.models_ready && e.busy.is_none())?;

@@ -4,7 +4,7 @@
 // Screenshots go to ARTIFACTS (default tests/browser/artifacts).
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, copyFile, writeFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, readFile, copyFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -319,6 +319,25 @@ try {
     assert.deepEqual(foreign, [], 'requests to other origins');
     assert.ok(requests.length > 5, `requests were recorded (${requests.length})`);
     assert.deepEqual(problems, []);
+  });
+  await step('a worker that cannot start is reported (not restarted forever) and files fail with the reason', async () => {
+    const broken = await mkdtemp(join(tmpdir(), 'musicat-broken-'));
+    await cp(dist, broken, { recursive: true });
+    await writeFile(join(broken, 'worker_bg.wasm'), 'this is not WebAssembly');
+    const other = await serve(broken);
+    try {
+      page = await context.newPage();
+      await page.goto(other.url);
+      await page.waitForFunction(() => /cannot start/.test(document.querySelector('[data-testid=engine]')?.textContent));
+      await page.setInputFiles('[data-testid=file-input]', [audio('music_stereo_44100.mp3')]);
+      await batchFinished(1);
+      const [row] = await jobs();
+      assert.equal(row.status, 'failed');
+      assert.match(row.text, /cannot start/);
+    } finally {
+      await other.close();
+      await rm(broken, { recursive: true, force: true });
+    }
   });
 } catch {
   // Reported by step().
