@@ -8,32 +8,26 @@ pub mod format;
 pub mod query;
 pub mod record;
 
-#[cfg(target_arch = "wasm32")]
-mod batch;
-#[cfg(target_arch = "wasm32")]
-mod catalog;
-#[cfg(target_arch = "wasm32")]
-mod db;
-#[cfg(target_arch = "wasm32")]
-mod drop_zone;
-#[cfg(target_arch = "wasm32")]
-mod engine;
-#[cfg(target_arch = "wasm32")]
-mod files;
-#[cfg(target_arch = "wasm32")]
-mod library;
-#[cfg(target_arch = "wasm32")]
-mod model_picker;
-#[cfg(target_arch = "wasm32")]
-mod player;
-#[cfg(target_arch = "wasm32")]
-mod spectrogram;
-#[cfg(target_arch = "wasm32")]
-mod state;
-#[cfg(target_arch = "wasm32")]
-mod timeline;
-#[cfg(target_arch = "wasm32")]
-mod verdicts;
+/// Declares the modules that only make sense in the browser (they use web-sys and Leptos).
+macro_rules! browser_modules {
+    ($($name:ident),* $(,)?) => { $( #[cfg(target_arch = "wasm32")] mod $name; )* };
+}
+
+browser_modules!(
+    batch,
+    catalog,
+    db,
+    drop_zone,
+    engine,
+    files,
+    library,
+    model_picker,
+    player,
+    spectrogram,
+    state,
+    timeline,
+    verdicts
+);
 
 #[cfg(target_arch = "wasm32")]
 pub use root::start;
