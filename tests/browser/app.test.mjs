@@ -69,8 +69,12 @@ const context = await chromium.launchPersistentContext(profile, {
   viewport: { width: 1280, height: 900 },
 });
 context.setDefaultTimeout(TIMEOUT);
-// Every CSP violation is reported on the console (and caught below).
+// Every CSP violation is reported on the console (and caught below); long main-thread tasks are recorded.
 await context.addInitScript(() => {
+  window.__longest = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+  }).observe({ type: 'longtask' });
   document.addEventListener('securitypolicyviolation', (e) => {
     console.error(`Content-Security-Policy violation: ${e.violatedDirective} ${e.blockedURI}`);
   });
@@ -139,8 +143,12 @@ try {
     const files = [...Object.values(GOOD), BAD['image.mp3'].path, BAD['truncated.mp3'].path];
     // A broken file first and in the middle: the batch must go on after it.
     files.splice(0, 0, BAD['empty.mp3'].path);
+    assert.ok(await page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('longtask')), 'long tasks are observable');
+    await page.evaluate(() => { window.__longest = 0; });
     await page.setInputFiles('[data-testid=file-input]', files);
     await batchFinished(files.length);
+    const longest = await page.evaluate(() => window.__longest);
+    assert.ok(longest < 100, `the page stays responsive while the worker classifies (longest task ${longest} ms)`);
     const rows = await jobs();
     assert.equal(rows.length, files.length);
     for (const name of Object.keys(GOOD)) {
@@ -176,6 +184,11 @@ try {
     await page.waitForFunction(() => document.querySelector('[data-testid=clock]').textContent.startsWith('0:05 /'));
     await page.waitForFunction(() => Math.abs(document.querySelector('audio').currentTime - 5) < 0.5);
     assert.equal(await page.locator('[data-testid=slice].current').count(), tasks.length, 'the current slice of each task is highlighted');
+    // Keyboard: a slice is a button; Enter on the first one seeks back to 0:00.
+    await page.locator('[data-testid=slice]').nth(0).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid=clock]').textContent.startsWith('0:00 /'));
+    await page.locator('[data-testid=slice]').nth(1).click();
     await page.screenshot({ path: join(artifacts, 'desktop.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(400); // the drop zone's background transition
