@@ -139,7 +139,8 @@ pub fn models_loaded(state: AppState, loaded: &[ModelSummary], refused: &[(Strin
                 e.labels = s.labels.clone();
                 e.trained_on = s.trained_on.clone();
                 e.error = None;
-                if e.pending {
+                // Shipped models get their row (task, labels) too; own ones once, with their files.
+                if e.pending || e.source == ModelSource::Shipped {
                     e.pending = false;
                     accepted.push(e.clone());
                 }
@@ -180,7 +181,7 @@ pub fn models_loaded(state: AppState, loaded: &[ModelSummary], refused: &[(Strin
         }
         for model in accepted {
             if let Err(e) = save(&db, &model).await {
-                state.notice(format!("your model \"{}\" works but cannot be kept: {e}", model.name));
+                state.notice(format!("the model \"{}\" works but cannot be kept in the library: {e}", model.name));
             }
         }
     });
@@ -221,10 +222,10 @@ pub fn toggle(state: AppState, name: &str, enabled: bool) {
     engine::send_models(state);
     if let Some(model) = changed.filter(|m| !m.pending) {
         leptos::task::spawn_local(async move {
-            if let Some(db) = db::current() {
-                if let Err(e) = save(&db, &model).await {
-                    state.notice(e);
-                }
+            if let Some(db) = db::current()
+                && let Err(e) = save(&db, &model).await
+            {
+                state.notice(e);
             }
         });
     }
@@ -237,10 +238,10 @@ pub fn remove(state: AppState, name: &str) {
     engine::send_models(state);
     let name = name.to_string();
     leptos::task::spawn_local(async move {
-        if let Some(db) = db::current() {
-            if let Err(e) = db.delete(MODELS, &name).await {
-                state.notice(e);
-            }
+        if let Some(db) = db::current()
+            && let Err(e) = db.delete(MODELS, &name).await
+        {
+            state.notice(e);
         }
     });
 }

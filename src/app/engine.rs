@@ -251,6 +251,12 @@ fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, pic
         name,
         added_ms: js_sys::Date::now(),
         report,
+        models: state.models.with_untracked(|m| {
+            m.iter()
+                .filter(|e| e.enabled && e.error.is_none())
+                .filter_map(|e| e.task.clone().map(|t| (t, e.name.clone())))
+                .collect()
+        }),
     };
     let id = record.id.clone();
     if let Some(url) = file.and_then(|f| web_sys::Url::create_object_url_with_blob(&f).ok()) {

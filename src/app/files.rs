@@ -35,10 +35,10 @@ async fn callback(
 ) -> Result<JsValue, JsValue> {
     let mut call = Some(call);
     let promise = Promise::new(&mut |resolve, reject| {
-        if let Some(call) = call.take() {
-            if let Err(e) = call(&resolve, &reject) {
-                let _ = reject.call1(&JsValue::NULL, &e);
-            }
+        if let Some(call) = call.take()
+            && let Err(e) = call(&resolve, &reject)
+        {
+            let _ = reject.call1(&JsValue::NULL, &e);
         }
     });
     JsFuture::from(promise).await

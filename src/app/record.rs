@@ -21,6 +21,9 @@ pub struct TrackRecord {
     pub added_ms: f64,
     /// Verdicts and timeline.
     pub report: TrackReport,
+    /// The model (bundle name) that did each task.
+    #[serde(default)]
+    pub models: BTreeMap<String, String>,
 }
 
 /// The `tracks` store row.
@@ -40,6 +43,9 @@ pub struct ClassificationRow {
     pub id: String,
     pub track_id: String,
     pub task: String,
+    /// The model (bundle name) that gave the verdict.
+    #[serde(default)]
+    pub model: String,
     pub label: String,
     pub score: f32,
     pub scores: BTreeMap<String, f32>,
@@ -88,6 +94,7 @@ impl TrackRecord {
                 id: format!("{id}/{task}"),
                 track_id: id.clone(),
                 task: task.clone(),
+                model: self.models.get(task).cloned().unwrap_or_default(),
                 label: v.label.clone(),
                 score: v.score,
                 scores: v.scores.clone(),
@@ -129,12 +136,16 @@ impl TrackRecord {
                     format: t.format,
                     added_ms: t.added_ms,
                     report,
+                    models: BTreeMap::new(),
                 };
                 (t.id, record)
             })
             .collect();
         for c in rows.classifications {
             if let Some(r) = records.get_mut(&c.track_id) {
+                if !c.model.is_empty() {
+                    r.models.insert(c.task.clone(), c.model);
+                }
                 r.report.tasks.insert(c.task, TaskVerdict { label: c.label, score: c.score, scores: c.scores });
             }
         }
@@ -205,6 +216,9 @@ pub(crate) mod tests {
                     .collect(),
                 segments: vec![slice(0.0, false), slice(5.0, true), slice(10.0, false)],
             },
+            models: [("genre".to_string(), "genre".to_string()), ("mood".to_string(), "my mood".to_string())]
+                .into_iter()
+                .collect(),
         }
     }
 

@@ -57,10 +57,10 @@ pub fn Spectrogram(track: TrackRecord) -> impl IntoView {
     Effect::new({
         let picture = picture.clone();
         move |_| {
-            if let (Some(c), Some(p)) = (canvas.get(), picture()) {
-                if let Err(e) = draw(&c, &p, duration) {
-                    web_sys::console::warn_2(&"cannot draw the spectrogram".into(), &e);
-                }
+            if let (Some(c), Some(p)) = (canvas.get(), picture())
+                && let Err(e) = draw(&c, &p, duration)
+            {
+                web_sys::console::warn_2(&"cannot draw the spectrogram".into(), &e);
             }
         }
     });

@@ -237,6 +237,28 @@ try {
     await page.waitForFunction((n) => document.querySelector('[data-testid=library-count]')?.textContent === String(n), classified);
     const names = await page.$$eval('[data-testid=library-row] th', (c) => c.map((x) => x.textContent));
     for (const name of Object.keys(GOOD)) assert.ok(names.includes(name), `${name} in the library after reload`);
+    // The stores hold the entities of the README's diagram.
+    const stores = await page.evaluate(() => new Promise((resolve, reject) => {
+      const open = indexedDB.open('musicat');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result, names = [...db.objectStoreNames], out = {};
+        const tx = db.transaction(names);
+        for (const name of names) tx.objectStore(name).getAll().onsuccess = (e) => { out[name] = e.target.result; };
+        tx.oncomplete = () => resolve(out);
+      };
+    }));
+    assert.deepEqual(Object.keys(stores).sort(), ['classifications', 'labels', 'models', 'segments', 'tracks']);
+    assert.equal(stores.tracks.length, classified);
+    assert.equal(stores.classifications.length, classified * tasks.length);
+    const flacTrack = stores.tracks.find((t) => t.name === 'music_12s_22050_mono.flac');
+    const flacVerdicts = stores.classifications.filter((c) => c.track_id === flacTrack.id);
+    assert.deepEqual(flacVerdicts.map((c) => [c.task, c.model]).sort(), tasks.map((t) => [t, t]));
+    assert.equal(stores.segments.filter((s) => s.track_id === flacTrack.id).length, 2 * tasks.length);
+    const labelCount = Object.values(sidecars).reduce((n, s) => n + s.labels.length, 0);
+    assert.equal(stores.labels.length, labelCount);
+    assert.deepEqual(stores.models.map((m) => [m.id, m.task, m.labels.length]).sort(),
+      index.bundles.map((b) => [b, sidecars[b].task, sidecars[b].labels.length]).sort());
     // Results from an earlier visit still show verdicts and a timeline.
     await page.locator('[data-testid=library-row] th button', { hasText: 'music_12s_22050_mono.flac' }).click();
     const view = await trackView();
