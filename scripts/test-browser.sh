@@ -12,10 +12,15 @@ step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 step "browser test tools"
-if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+if ! command -v chromium >/dev/null; then
   as_root apt-get update
-  as_root apt-get install -y chromium chromium-driver nodejs npm
+  as_root apt-get install -y chromium chromium-driver
 fi
+# The machine's Node.js (20, with npm) runs playwright-core; Debian's own is only for a bare machine.
+if ! command -v npm >/dev/null; then
+  as_root apt-get install -y nodejs npm
+fi
+node --version
 chromium --version 2>/dev/null || true
 bash scripts/install-wasm-tools.sh
 (cd tests/browser && npm ci --no-audit --no-fund)
