@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::format::bytes;
-use super::state::{JobStatus, use_state};
+use super::state::{Job, JobStatus, use_state};
 
 #[component]
 pub fn Batch() -> impl IntoView {
@@ -16,41 +16,34 @@ pub fn Batch() -> impl IntoView {
             (jobs.len(), finished, failed, (finished as f64 + running) / jobs.len().max(1) as f64)
         })
     };
-    let rows = move || {
-        state
-            .jobs
-            .get()
-            .into_iter()
-            .map(|job| {
-                let (class, text) = match &job.status {
-                    JobStatus::Queued => ("queued", "waiting".to_string()),
-                    JobStatus::Running => ("running", format!("classifying {:.0}%", job.progress * 100.0)),
-                    JobStatus::Done => ("done", "done".to_string()),
-                    JobStatus::Failed(message) => ("failed", message.clone()),
-                };
-                let track = job.track_id.clone();
-                let selectable = track.is_some();
-                let select = move |_| {
-                    if let Some(id) = track.clone() {
-                        state.selected.set(Some(id));
-                    }
-                };
-                let selected = {
-                    let id = job.track_id.clone();
-                    move || id.is_some() && state.selected.get() == id
-                };
-                view! {
-                    <li class=format!("job {class}") class:selected=selected data-testid="job" data-status=class>
-                        <button type="button" class="job-name" disabled=!selectable on:click=select title="Show this track">
-                            {job.name.clone()}
-                        </button>
-                        <span class="job-size">{bytes(job.size)}</span>
-                        <progress max="1" value=job.progress aria-label=format!("progress of {}", job.name)></progress>
-                        <span class="job-status" data-testid="job-status">{text}</span>
-                    </li>
-                }
-            })
-            .collect_view()
+    let row = move |job: Job| {
+        let (class, text) = match &job.status {
+            JobStatus::Queued => ("queued", "waiting".to_string()),
+            JobStatus::Running => ("running", format!("classifying {:.0}%", job.progress * 100.0)),
+            JobStatus::Done => ("done", "done".to_string()),
+            JobStatus::Failed(message) => ("failed", message.clone()),
+        };
+        let track = job.track_id.clone();
+        let selectable = track.is_some();
+        let select = move |_| {
+            if let Some(id) = track.clone() {
+                state.selected.set(Some(id));
+            }
+        };
+        let selected = {
+            let id = job.track_id.clone();
+            move || id.is_some() && state.selected.get() == id
+        };
+        view! {
+            <li class=format!("job {class}") class:selected=selected data-testid="job" data-status=class>
+                <button type="button" class="job-name" disabled=!selectable on:click=select title="Show this track">
+                    {job.name.clone()}
+                </button>
+                <span class="job-size">{bytes(job.size)}</span>
+                <progress max="1" value=job.progress aria-label=format!("progress of {}", job.name)></progress>
+                <span class="job-status" data-testid="job-status">{text}</span>
+            </li>
+        }
     };
     view! {
         <Show when=move || state.jobs.with(|j| !j.is_empty())>
@@ -68,7 +61,14 @@ pub fn Batch() -> impl IntoView {
                     }>"Clear finished"</button>
                 </div>
                 <progress class="batch-progress" max="1" value=move || totals().3 aria-label="batch progress"></progress>
-                <ul class="jobs">{rows}</ul>
+                <ul class="jobs">
+                    // Keyed by what a row shows: a progress or status change redraws that row only.
+                    <For
+                        each=move || state.jobs.get()
+                        key=|job| (job.id, format!("{:?}", job.status), (job.progress * 100.0) as u32)
+                        children=row
+                    />
+                </ul>
             </section>
         </Show>
     }

@@ -9,6 +9,7 @@ use super::db::{self, js_error};
 use super::export::{tasks_of, to_csv, to_json};
 use super::format::{clock, percent};
 use super::query::{Query, SortKey, labels_in_use};
+use super::record::TrackRecord;
 use super::state::{AppState, use_state};
 
 /// Offers `text` as a file download.
@@ -72,14 +73,22 @@ pub fn Library() -> impl IntoView {
             state.notice(e);
         }
     };
+    // Recomputed only when the set of labels (or of tasks) changes, not for every new track.
+    let choices = Memo::new(move |_| state.library.with(|tracks| labels_in_use(tracks)));
+    let tasks = Memo::new(move |_| state.library.with(|tracks| tasks_of(tracks)));
     let filters = move || {
-        state
-            .library
-            .with(|tracks| labels_in_use(tracks))
+        choices
+            .get()
             .into_iter()
             .map(|(task, labels)| {
-                let options =
-                    labels.into_iter().map(|l| view! { <option value=l.clone()>{l.clone()}</option> }).collect_view();
+                let options = labels
+                    .into_iter()
+                    .map(|l| {
+                        let (t, value) = (task.clone(), l.clone());
+                        let chosen = move || query.with(|q| q.labels.get(&t) == Some(&value));
+                        view! { <option value=l.clone() selected=chosen>{l.clone()}</option> }
+                    })
+                    .collect_view();
                 let t = task.clone();
                 view! {
                     <label class="filter">
@@ -96,40 +105,51 @@ pub fn Library() -> impl IntoView {
             })
             .collect_view()
     };
-    let rows = move || {
-        let tracks = state.library.get();
-        let tasks = tasks_of(&tracks);
-        let shown = query.with(|q| q.apply(&tracks).into_iter().cloned().collect::<Vec<_>>());
-        let header = tasks.iter().map(|t| view! { <th scope="col">{t.clone()}</th> }).collect_view();
-        let body = shown.into_iter().map(|track| {
-            let cells = tasks.iter().map(|task| {
+    let row = move |track: TrackRecord| {
+        let cells = tasks
+            .get_untracked()
+            .iter()
+            .map(|task| {
                 let v = track.report.tasks.get(task);
                 let text = v.map(|v| format!("{} {}", v.label, percent(v.score))).unwrap_or_default();
                 view! { <td>{text}</td> }
-            }).collect_view();
-            let (id, id2) = (track.id.clone(), track.id.clone());
-            let selected = {
-                let id = track.id.clone();
-                move || state.selected.get().as_deref() == Some(id.as_str())
-            };
-            view! {
-                <tr data-testid="library-row" class:selected=selected>
-                    <th scope="row">
-                        <button type="button" class="link" on:click=move |_| state.selected.set(Some(id.clone()))>{track.name.clone()}</button>
-                    </th>
-                    <td>{clock(track.report.duration_s)}</td>
-                    {cells}
-                    <td>
-                        <button type="button" class="danger" aria-label=format!("delete {}", track.name)
-                            on:click=move |_| delete(state, Some(id2.clone()))>"Delete"</button>
-                    </td>
-                </tr>
-            }
-        }).collect_view();
+            })
+            .collect_view();
+        let (id, id2) = (track.id.clone(), track.id.clone());
+        let selected = {
+            let id = track.id.clone();
+            move || state.selected.get().as_deref() == Some(id.as_str())
+        };
+        view! {
+            <tr data-testid="library-row" class:selected=selected>
+                <th scope="row">
+                    <button type="button" class="link" on:click=move |_| state.selected.set(Some(id.clone()))>{track.name.clone()}</button>
+                </th>
+                <td>{clock(track.report.duration_s)}</td>
+                {cells}
+                <td>
+                    <button type="button" class="danger" aria-label=format!("delete {}", track.name)
+                        on:click=move |_| delete(state, Some(id2.clone()))>"Delete"</button>
+                </td>
+            </tr>
+        }
+    };
+    let shown = move || state.library.with(|tracks| query.with(|q| q.apply(tracks).into_iter().cloned().collect::<Vec<_>>()));
+    let table = move || {
         view! {
             <table class="library-table">
-                <thead><tr><th scope="col">"name"</th><th scope="col">"length"</th>{header}<th scope="col"><span class="sr-only">"actions"</span></th></tr></thead>
-                <tbody>{body}</tbody>
+                <thead>
+                    <tr>
+                        <th scope="col">"name"</th>
+                        <th scope="col">"length"</th>
+                        {move || tasks.get().into_iter().map(|t| view! { <th scope="col">{t}</th> }).collect_view()}
+                        <th scope="col"><span class="sr-only">"actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    // Keyed by track (and the task columns): a new track adds one row.
+                    <For each=shown key=move |t| (t.id.clone(), tasks.get_untracked().join(",")) children=row />
+                </tbody>
             </table>
         }
     };
@@ -171,7 +191,7 @@ pub fn Library() -> impl IntoView {
             </div>
             <Show when=move || state.library.with(|l| !l.is_empty())
                 fallback=|| view! { <p class="hint">"Classified tracks are kept here, in this browser only."</p> }>
-                {rows}
+                {table}
             </Show>
         </section>
     }

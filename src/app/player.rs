@@ -29,13 +29,15 @@ pub fn TrackView() -> impl IntoView {
             }
         }
     });
+    // Only a change of the selected track redraws the view (not every new track in the library).
+    let track = Memo::new(move |_| state.selected_track());
     let on_time = move |_| {
         if let Some(a) = audio.get_untracked() {
             state.time.set(a.current_time());
         }
     };
     view! {
-        {move || match state.selected_track() {
+        {move || match track.get() {
             None => {
                 view! {
                     <div class="empty">

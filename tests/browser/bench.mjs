@@ -3,7 +3,7 @@
 // main-thread task meanwhile, and the gzipped sizes of the wasm, JS and models.
 //   DIST=<dist dir> node bench.mjs
 import { chromium } from 'playwright-core';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname, extname } from 'node:path';
@@ -76,6 +76,21 @@ for (const [label, file] of Object.entries(tracks)) {
   const status = await page.$$eval('[data-testid=job]', (rows) => rows.at(-1).dataset.status);
   console.log(`drop to verdict, ${label} track: ${ms} ms (${status})`);
 }
+// A batch of 100 short files (5 s each).
+const batchDir = join(work, 'batch');
+await mkdir(batchDir);
+const clip = wav(5);
+const many = [];
+for (let i = 0; i < 100; i++) {
+  many.push(join(batchDir, `clip_${String(i).padStart(3, '0')}.wav`));
+  await writeFile(many.at(-1), clip);
+}
+started = Date.now();
+await page.setInputFiles('[data-testid=file-input]', many);
+n += many.length;
+await page.waitForFunction((k) => document.querySelector('[data-testid=batch-summary]')?.textContent.startsWith(`${k} of ${k} finished`), n);
+console.log(`100-file batch (5 s clips): ${Date.now() - started} ms`);
+
 const longest = await page.evaluate(() => window.__longest);
 console.log(`longest main-thread task while classifying: ${longest ? `${longest.toFixed(0)} ms` : 'none over 50 ms (the long-task threshold)'}`);
 
