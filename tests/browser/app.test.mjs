@@ -191,11 +191,12 @@ try {
     await page.locator('[data-testid=slice]').nth(1).click();
     await page.screenshot({ path: join(artifacts, 'desktop.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.waitForTimeout(400); // the drop zone's background transition
     await page.screenshot({ path: join(artifacts, 'desktop-dark.png') });
     await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(artifacts, 'phone.png'), fullPage: true });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `nothing sticks out sideways at phone width (page is ${width} px wide)`);
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
