@@ -3,9 +3,12 @@
 
 pub mod analyze;
 pub mod audio;
+pub mod evaluation;
 pub mod features;
 pub mod model;
 pub mod report;
+#[cfg(feature = "train")]
+pub mod training;
 pub mod worker_api;
 
 pub use analyze::{AnalyzeError, Analyzer, MelSegment, StageTimes};

@@ -2,9 +2,11 @@
 
 pub mod decode;
 pub mod error;
+pub mod read_all;
 pub mod resample;
 pub mod sniff;
 
 pub use decode::AudioStream;
 pub use error::AudioError;
+pub use read_all::read_all;
 pub use resample::StreamResampler;

@@ -30,6 +30,9 @@ pub struct Sidecar {
     /// Validation metrics measured at training time.
     #[serde(default)]
     pub metrics: serde_json::Value,
+    /// Extra information per label (e.g. the mood quadrant and its valence/arousal signs).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub label_details: serde_json::Value,
 }
 
 fn format_version() -> u32 {

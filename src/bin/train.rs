@@ -1,0 +1,139 @@
+//! `train`: trains Musicat's models natively (burn) and exports ONNX bundles with their metrics.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use musicat::FeatureParams;
+use musicat::training::dataset::{self, Dataset};
+use musicat::training::fit::FitOptions;
+use musicat::training::{self as trainer, Architecture};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Train a classifier from ../shared/data (genre, mood, style, sounds) or from your own labelled
+/// folders (one subfolder per label), export it as `<name>.onnx` + `<name>.json`, and report its
+/// validation accuracy measured through the same inference path as `classify`.
+#[derive(Parser)]
+#[command(name = "train", version)]
+struct Args {
+    /// Data folder holding manifest.csv (the shipped tasks).
+    #[arg(long, conflicts_with = "folders", requires = "task")]
+    data: Option<PathBuf>,
+    /// Task to train from --data: genre, mood, style or sounds.
+    #[arg(long)]
+    task: Option<String>,
+    /// A folder whose subfolders are the labels (the "sound classifier" workflow).
+    #[arg(long, requires = "name")]
+    folders: Option<PathBuf>,
+    /// Name of the bundle trained from --folders.
+    #[arg(long)]
+    name: Option<String>,
+    /// Where the bundle, REPORT.md and index.json go.
+    #[arg(long, default_value = "models")]
+    out: PathBuf,
+    /// Network: `cnn` (default) or the original system's `seed` CNN.
+    #[arg(long, default_value = "cnn", value_parser = ["cnn", "seed"])]
+    arch: String,
+    /// Also train the `seed` baseline and record its metrics beside the shipped model's.
+    #[arg(long)]
+    compare_seed: bool,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+    /// Stop after this many epochs without a better validation macro-F1.
+    #[arg(long, default_value_t = 8)]
+    patience: usize,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Random crops drawn per training file and epoch.
+    #[arg(long, default_value_t = 2)]
+    crops: usize,
+    /// Peak learning rate (AdamW, cosine schedule).
+    #[arg(long, default_value_t = 2e-3)]
+    lr: f64,
+    /// Seed of initialisation, sampling and augmentation (the split never depends on it).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Segment length in seconds for --folders (the shipped tasks fix their own).
+    #[arg(long, default_value_t = 5.0)]
+    segment_seconds: f32,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("train: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let dataset = load(args)?;
+    let options = FitOptions {
+        epochs: args.epochs,
+        patience: args.patience,
+        batch: args.batch,
+        crops_per_clip: args.crops,
+        learning_rate: args.lr,
+        seed: args.seed,
+    };
+    eprintln!(
+        "task `{}`: {} labels, {} training / {} validation files; split: {}",
+        dataset.task,
+        dataset.labels.len(),
+        dataset.split(false).len(),
+        dataset.split(true).len(),
+        dataset.split_rule
+    );
+    let architecture = if args.arch == "seed" { Architecture::Seed } else { Architecture::Cnn };
+    let shipped = trainer::train(&dataset, architecture, &options)?;
+    print_result(&shipped);
+    let baseline = if args.compare_seed && architecture != Architecture::Seed {
+        let seed = trainer::train(&dataset, Architecture::Seed, &options)?;
+        print_result(&seed);
+        Some(seed)
+    } else {
+        None
+    };
+    let command = format!("train {}", std::env::args().skip(1).collect::<Vec<_>>().join(" "));
+    trainer::save(&dataset, &shipped, &baseline.iter().collect::<Vec<_>>(), &options, &command, &args.out)?;
+    trainer::report::write(&args.out)?;
+    eprintln!("wrote {}/{}.onnx, .json, REPORT.md, index.json", args.out.display(), dataset.task);
+    Ok(())
+}
+
+fn load(args: &Args) -> Result<Dataset, String> {
+    match (&args.data, &args.task, &args.folders, &args.name) {
+        (Some(data), Some(task), _, _) => dataset::from_manifest(data, task),
+        (_, _, Some(folders), Some(name)) => {
+            let features = FeatureParams {
+                segment_seconds: args.segment_seconds,
+                segment_hop_seconds: args.segment_seconds,
+                ..FeatureParams::default()
+            };
+            features.validate().map_err(|e| e.to_string())?;
+            dataset::from_folders(folders, name, features)
+        }
+        _ => Err("give either --data DIR --task TASK or --folders DIR --name NAME".into()),
+    }
+}
+
+fn print_result(trained: &trainer::Trained) {
+    let m = &trained.metrics;
+    eprintln!(
+        "{}: {} parameters, {:.0} KB ONNX, {:.0} s; validation (through the inference path): track accuracy {:.1}%, macro-F1 {:.3}, segment accuracy {:.1}%",
+        trained.architecture.name(),
+        trained.parameters,
+        trained.onnx.len() as f64 / 1024.0,
+        trained.seconds,
+        m.track.accuracy() * 100.0,
+        m.track.macro_f1(),
+        m.segment.accuracy() * 100.0
+    );
+}

@@ -1,0 +1,170 @@
+//! The training loop: class-balanced batches of augmented crops, AdamW with a cosine schedule,
+//! early stopping on the validation split's track-level macro-F1.
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::evaluation::ConfusionMatrix;
+
+use super::clips::{Clip, InputMaker};
+use super::net::Classifier;
+
+/// Settings of one training run.
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Epochs without improvement before stopping.
+    pub patience: usize,
+    /// Examples per batch.
+    pub batch: usize,
+    /// Random crops drawn per training clip and epoch.
+    pub crops_per_clip: usize,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Seed of initialisation, sampling and augmentation.
+    pub seed: u64,
+}
+
+/// Validation inputs: every inference segment of every validation clip.
+pub struct ValidationSet {
+    inputs: Vec<f32>,
+    /// (label, number of segments) per clip, in order.
+    clips: Vec<(usize, usize)>,
+}
+
+impl ValidationSet {
+    /// Cuts the validation clips exactly as the inference path does.
+    pub fn new(clips: &[Clip], maker: &mut InputMaker) -> Self {
+        let mut inputs = Vec::new();
+        let clips = clips.iter().map(|c| (c.label, maker.segments(&c.samples, &mut inputs))).collect();
+        Self { inputs, clips }
+    }
+}
+
+/// What one epoch measured on the validation split.
+#[derive(Debug, Clone, Copy)]
+pub struct EpochScore {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub loss: f64,
+    /// Track-level accuracy (mean of segment probabilities).
+    pub accuracy: f64,
+    /// Track-level macro-F1.
+    pub macro_f1: f64,
+}
+
+/// Trains `model`; returns the best model (on the plain device, inference mode) and the history.
+pub fn fit<M: Classifier>(
+    mut model: M,
+    clips: &[Clip],
+    validation: &ValidationSet,
+    maker: &mut InputMaker,
+    labels: &[String],
+    options: &FitOptions,
+    device: &Device,
+) -> (M, Vec<EpochScore>) {
+    let mut rng = StdRng::seed_from_u64(options.seed);
+    let mut optimizer = AdamWConfig::new().with_weight_decay(1e-3).init();
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
+    let by_label: Vec<Vec<usize>> = (0..labels.len())
+        .map(|l| clips.iter().enumerate().filter(|(_, c)| c.label == l).map(|(i, _)| i).collect())
+        .collect();
+    let present: Vec<usize> = (0..labels.len()).filter(|&l| !by_label[l].is_empty()).collect();
+    let item = maker.item_len();
+    let params_shape = maker.shape();
+    let steps = (clips.len() * options.crops_per_clip).div_ceil(options.batch).max(1);
+    let mut best: Option<(M, EpochScore)> = None;
+    let mut history = Vec::new();
+    let mut inputs = vec![0.0f32; options.batch * item];
+    for epoch in 1..=options.epochs {
+        let lr = options.learning_rate
+            * 0.5
+            * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / options.epochs as f64).cos());
+        let bar = progress(steps, epoch, options.epochs);
+        let mut loss_sum = 0.0;
+        for _ in 0..steps {
+            let mut targets = Vec::with_capacity(options.batch);
+            for slot in 0..options.batch {
+                let label = present[rng.random_range(0..present.len())];
+                let clip = &clips[by_label[label][rng.random_range(0..by_label[label].len())]];
+                maker.augmented(&clip.samples, &mut rng, &mut inputs[slot * item..(slot + 1) * item]);
+                targets.push(label as i64);
+            }
+            let x = Tensor::<4>::from_data(
+                TensorData::new(inputs.clone(), batch_shape(options.batch, params_shape)),
+                device,
+            );
+            let y = Tensor::<1, Int>::from_data(TensorData::new(targets, [options.batch]), device);
+            let loss = loss_fn.forward(model.forward(x), y);
+            let value = loss.clone().into_scalar::<f32>() as f64;
+            loss_sum += value;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(lr, model, grads);
+            bar.inc(1);
+            bar.set_message(format!("loss {value:.3}"));
+        }
+        let (accuracy, macro_f1) = evaluate(&model.valid(), validation, labels, params_shape);
+        let score = EpochScore { epoch, loss: loss_sum / steps as f64, accuracy, macro_f1 };
+        let summary = format!(
+            "loss {:.3}  validation: track accuracy {:.1}%  macro-F1 {:.3}",
+            score.loss,
+            accuracy * 100.0,
+            macro_f1
+        );
+        if bar.is_hidden() {
+            eprintln!("epoch {epoch:>2}/{}: {summary}", options.epochs);
+        }
+        bar.finish_with_message(summary);
+        history.push(score);
+        let improved = best.as_ref().is_none_or(|(_, b)| (macro_f1, accuracy) > (b.macro_f1, b.accuracy));
+        if improved {
+            best = Some((model.clone(), score));
+        } else if best.as_ref().is_some_and(|(_, b)| epoch - b.epoch >= options.patience) {
+            eprintln!("early stop: no better macro-F1 for {} epochs", options.patience);
+            break;
+        }
+    }
+    let best = best.map(|(m, _)| m).unwrap_or(model);
+    (best.valid(), history)
+}
+
+/// Track-level accuracy and macro-F1 of `model` on the validation set (burn's forward pass).
+pub fn evaluate<M: Classifier>(model: &M, set: &ValidationSet, labels: &[String], shape: [usize; 3]) -> (f64, f64) {
+    let device = Device::flex();
+    let item: usize = shape.iter().product();
+    let mut matrix = ConfusionMatrix::new(labels);
+    let mut offset = 0;
+    for &(label, count) in &set.clips {
+        if count == 0 {
+            continue;
+        }
+        let data = set.inputs[offset * item..(offset + count) * item].to_vec();
+        offset += count;
+        let x = Tensor::<4>::from_data(TensorData::new(data, batch_shape(count, shape)), &device);
+        let mean: Vec<f32> =
+            softmax(model.forward(x), 1).mean_dim(0).into_data().try_to_vec::<f32>().unwrap_or_default();
+        let predicted = mean.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+        matrix.add(label, predicted);
+    }
+    (matrix.accuracy(), matrix.macro_f1())
+}
+
+fn batch_shape(batch: usize, [c, m, f]: [usize; 3]) -> [usize; 4] {
+    [batch, c, m, f]
+}
+
+fn progress(steps: usize, epoch: usize, epochs: usize) -> ProgressBar {
+    let bar = ProgressBar::new(steps as u64);
+    if let Ok(style) = ProgressStyle::with_template("epoch {prefix} {bar:25} {pos}/{len} {elapsed} {msg}") {
+        bar.set_style(style);
+    }
+    bar.set_prefix(format!("{epoch:>2}/{epochs}"));
+    bar
+}

@@ -1,0 +1,193 @@
+//! The native trainer (feature `train`): datasets, networks, the training loop, ONNX export,
+//! evaluation through the inference path, and the models report.
+
+pub mod clips;
+pub mod dataset;
+pub mod export;
+pub mod fit;
+pub mod net;
+pub mod report;
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use serde_json::json;
+
+use crate::model::Sidecar;
+use crate::model::sidecar::FORMAT_VERSION;
+
+use clips::InputMaker;
+use dataset::Dataset;
+use export::PathMetrics;
+use fit::{EpochScore, FitOptions, ValidationSet};
+use net::{Classifier, Cnn, SeedCnn};
+
+/// Which network to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Architecture {
+    /// Conv blocks with batch norm, global average pooling, dropout (the default).
+    Cnn,
+    /// The original system's 2-conv, flatten, 2-dense network.
+    Seed,
+}
+
+impl Architecture {
+    /// Name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::Cnn => "cnn",
+            Architecture::Seed => "seed",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Architecture::Cnn => {
+                "4 × (conv 3×3 → batch norm → ReLU → max pool 2×2), 16-32-64-128 channels, global average pool, dropout 0.3, linear"
+            }
+            Architecture::Seed => {
+                "conv 3×3 (16) → ReLU → max pool 4×4 → conv 3×3 (32) → ReLU → max pool 4×4 → flatten → dense 64 → dense"
+            }
+        }
+    }
+}
+
+/// One trained and evaluated network.
+pub struct Trained {
+    /// Its architecture.
+    pub architecture: Architecture,
+    /// ONNX bytes.
+    pub onnx: Vec<u8>,
+    /// Trainable values.
+    pub parameters: usize,
+    /// Metrics through the inference path.
+    pub metrics: PathMetrics,
+    /// Per-epoch validation scores (burn's forward pass).
+    pub history: Vec<EpochScore>,
+    /// Wall-clock training time.
+    pub seconds: f64,
+}
+
+/// Trains one architecture on `dataset` and evaluates the exported ONNX on the validation split.
+pub fn train(dataset: &Dataset, architecture: Architecture, options: &FitOptions) -> Result<Trained, String> {
+    let device = Device::flex().autodiff();
+    device.seed(options.seed);
+    let params = &dataset.features;
+    let mut warn = |message: String| eprintln!("warning: {message}");
+    let train_examples = dataset.split(false);
+    let validation_examples = dataset.split(true);
+    if train_examples.is_empty() || validation_examples.is_empty() {
+        return Err(format!("task `{}`: the split left no training or no validation examples", dataset.task));
+    }
+    eprintln!("decoding {} training and {} validation files…", train_examples.len(), validation_examples.len());
+    let train_clips = clips::load(&train_examples, params, &mut warn);
+    let validation_clips = clips::load(&validation_examples, params, &mut warn);
+    let mut maker = InputMaker::new(params);
+    let validation = ValidationSet::new(&validation_clips, &mut maker);
+    let shape = params.input_shape();
+    let labels = dataset.labels.len();
+    let started = Instant::now();
+    let (onnx, parameters, history) = match architecture {
+        Architecture::Cnn => {
+            let model = Cnn::new(labels, &device);
+            run(model, &train_clips, &validation, &mut maker, dataset, options, &device, shape)?
+        }
+        Architecture::Seed => {
+            let model = SeedCnn::new(labels, shape[1], shape[2], &device);
+            run(model, &train_clips, &validation, &mut maker, dataset, options, &device, shape)?
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let sidecar = sidecar(dataset, serde_json::Value::Null);
+    let metrics = export::evaluate_bundle(&onnx, &sidecar, &validation_examples)?;
+    Ok(Trained { architecture, onnx, parameters, metrics, history, seconds })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run<M: Classifier>(
+    model: M,
+    clips: &[clips::Clip],
+    validation: &ValidationSet,
+    maker: &mut InputMaker,
+    dataset: &Dataset,
+    options: &FitOptions,
+    device: &Device,
+    shape: [usize; 3],
+) -> Result<(Vec<u8>, usize, Vec<EpochScore>), String> {
+    let parameters = model.num_params();
+    let (best, history) = fit::fit(model, clips, validation, maker, &dataset.labels, options, device);
+    Ok((export::to_onnx(&best, shape)?, parameters, history))
+}
+
+/// The sidecar of a bundle trained on `dataset`.
+pub fn sidecar(dataset: &Dataset, metrics: serde_json::Value) -> Sidecar {
+    Sidecar {
+        format_version: FORMAT_VERSION,
+        task: dataset.task.clone(),
+        labels: dataset.labels.clone(),
+        features: dataset.features.clone(),
+        input_shape: dataset.features.input_shape().to_vec(),
+        trained_on: json!({
+            "split": dataset.split_rule,
+            "notes": dataset.notes,
+            "train_counts": counts(dataset, false),
+            "validation_counts": counts(dataset, true),
+        }),
+        metrics,
+        label_details: dataset.label_details.clone(),
+    }
+}
+
+fn counts(dataset: &Dataset, validation: bool) -> serde_json::Value {
+    dataset
+        .labels
+        .iter()
+        .cloned()
+        .zip(dataset.counts(validation))
+        .map(|(l, c)| (l, json!(c)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The metrics object stored in the sidecar for one trained network.
+pub fn metrics_json(trained: &Trained, options: &FitOptions) -> serde_json::Value {
+    let m = &trained.metrics;
+    let best = trained.history.iter().max_by(|a, b| {
+        (a.macro_f1, a.accuracy).partial_cmp(&(b.macro_f1, b.accuracy)).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    json!({
+        "architecture": trained.architecture.name(),
+        "description": trained.architecture.description(),
+        "parameters": trained.parameters,
+        "onnx_bytes": trained.onnx.len(),
+        "train_seconds": trained.seconds.round(),
+        "epochs_run": trained.history.len(),
+        "best_epoch": best.map(|b| b.epoch),
+        "seed": options.seed,
+        "track_accuracy": m.track.accuracy(),
+        "track_macro_f1": m.track.macro_f1(),
+        "segment_accuracy": m.segment.accuracy(),
+        "segment_macro_f1": m.segment.macro_f1(),
+        "validation_tracks": m.track.total(),
+        "validation_segments": m.segment.total(),
+        "unreadable_files": m.failures,
+        "track_confusion": m.track,
+    })
+}
+
+/// Writes the chosen network's bundle with the metrics of every network trained.
+pub fn save(
+    dataset: &Dataset,
+    shipped: &Trained,
+    others: &[&Trained],
+    options: &FitOptions,
+    command: &str,
+    out: &Path,
+) -> Result<(), String> {
+    let mut metrics = json!({ "validation": metrics_json(shipped, options), "command": command });
+    for other in others {
+        metrics[format!("baseline_{}", other.architecture.name())] = metrics_json(other, options);
+    }
+    export::write_bundle(out, &shipped.onnx, &sidecar(dataset, metrics))
+}

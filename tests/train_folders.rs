@@ -1,0 +1,114 @@
+//! The "sound classifier" workflow end to end: synthetic labelled folders → `train --folders` →
+//! ONNX bundle → loaded and run by the classify path on held-out files.
+#![cfg(feature = "train")]
+
+use std::path::Path;
+use std::process::Command;
+
+use musicat::{Analyzer, AudioStream, Models};
+
+const RATE: u32 = 22_050;
+
+/// Deterministic pseudo-random numbers in -1..1.
+struct Noise(u32);
+
+impl Noise {
+    fn next(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (self.0 >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+    }
+}
+
+/// One second of a tone, of noise, or of clicks; `variant` changes pitch, level and rate.
+fn synthesise(kind: &str, variant: u32) -> Vec<f32> {
+    let mut noise = Noise(variant * 7919 + 1);
+    let level = 0.3 + 0.05 * (variant % 5) as f32;
+    (0..RATE)
+        .map(|i| {
+            let t = i as f32 / RATE as f32;
+            match kind {
+                "tone" => level * (std::f32::consts::TAU * (300.0 + 60.0 * variant as f32) * t).sin(),
+                "noise" => level * noise.next(),
+                _ => {
+                    let period = RATE / (4 + variant % 4);
+                    if i % period < 40 { level * if i % 2 == 0 { 1.0 } else { -1.0 } } else { 0.0 }
+                }
+            }
+        })
+        .collect()
+}
+
+fn write_wav(path: &Path, samples: &[f32]) {
+    let data = (samples.len() * 2) as u32;
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&RATE.to_le_bytes());
+    b.extend_from_slice(&(RATE * 2).to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&((s * 32_767.0) as i16).to_le_bytes());
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn folders_train_export_and_classify_held_out_files() {
+    let root = std::env::temp_dir().join(format!("musicat-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let kinds = ["clicks", "noise", "tone"];
+    for kind in kinds {
+        let dir = root.join("data").join(kind);
+        std::fs::create_dir_all(&dir).unwrap();
+        for v in 0..10 {
+            write_wav(&dir.join(format!("{kind}{v}.wav")), &synthesise(kind, v));
+        }
+    }
+    let out = root.join("models");
+    let status = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["--folders", root.join("data").to_str().unwrap(), "--name", "synthetic", "--out", out.to_str().unwrap()])
+        .args([
+            "--segment-seconds",
+            "1",
+            "--epochs",
+            "6",
+            "--patience",
+            "6",
+            "--batch",
+            "16",
+            "--crops",
+            "4",
+            "--seed",
+            "7",
+        ])
+        .status()
+        .expect("run train");
+    assert!(status.success());
+    for file in ["synthetic.onnx", "synthetic.json", "REPORT.md", "index.json"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(report.contains("| synthetic | 3 |"), "{report}");
+
+    // New files, never seen in training, classified through the shipped inference path.
+    let models = Models::load_dir(&out).unwrap();
+    let mut analyzer = Analyzer::new(&models);
+    let mut correct = 0;
+    for kind in kinds {
+        for v in 20..24 {
+            let path = root.join(format!("{kind}-new{v}.wav"));
+            write_wav(&path, &synthesise(kind, v));
+            let report = analyzer.analyze(AudioStream::open_file(&path).unwrap()).unwrap();
+            correct += usize::from(report.tasks["synthetic"].label == kind);
+        }
+    }
+    assert!(correct >= 11, "{correct}/12 held-out files classified correctly");
+    let _ = std::fs::remove_dir_all(root);
+}
