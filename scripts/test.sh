@@ -18,11 +18,12 @@ cargo --version
 step "cargo fmt --check"
 cargo fmt --check
 
-step "cargo clippy --all-targets -- -D warnings"
+step "cargo clippy --all-targets -- -D warnings (default features, and with the trainer)"
 cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --features train -- -D warnings
 
-step "cargo test (native)"
-cargo test
+step "cargo test --features train (native, including the trainer's end-to-end test)"
+cargo test --features train
 
 step "cargo build --lib --target wasm32-unknown-unknown"
 cargo build --lib --target wasm32-unknown-unknown
