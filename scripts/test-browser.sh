@@ -39,3 +39,8 @@ cp tests/models/fixture/genre.onnx tests/models/fixture/genre.json \
    tests/models/fixture/mood.onnx tests/models/fixture/mood.json "$served/models/"
 printf '{"bundles": ["genre", "mood"]}\n' > "$served/models/index.json"
 DIST="$served" node tests/browser/app.test.mjs
+
+if [ -f dist/models/index.json ]; then
+  step "the shipped models in the browser"
+  DIST=dist node tests/browser/shipped.test.mjs
+fi
