@@ -25,8 +25,9 @@ cargo clippy --all-targets --features train -- -D warnings
 step "cargo test --features train (native, including the trainer's end-to-end test)"
 cargo test --features train
 
-step "cargo build --lib --target wasm32-unknown-unknown"
-cargo build --lib --target wasm32-unknown-unknown
+# The app's release profile, so trunk's build of the worker below reuses these artifacts.
+step "cargo build --lib --target wasm32-unknown-unknown --profile wasm-release"
+cargo build --lib --target wasm32-unknown-unknown --profile wasm-release
 bash scripts/test-browser.sh
 
 step "all checks passed"
