@@ -125,14 +125,16 @@ pub fn fit<M: Classifier>(
         history.push(score);
         let improved = best.as_ref().is_none_or(|(_, b)| (macro_f1, accuracy) > (b.macro_f1, b.accuracy));
         if improved {
-            best = Some((model.clone(), score));
+            // `valid()` snapshots the batch-norm running statistics; a plain clone would share them
+            // with the model still training.
+            best = Some((model.valid(), score));
         } else if best.as_ref().is_some_and(|(_, b)| epoch - b.epoch >= options.patience) {
             eprintln!("early stop: no better macro-F1 for {} epochs", options.patience);
             break;
         }
     }
-    let best = best.map(|(m, _)| m).unwrap_or(model);
-    (best.valid(), history)
+    let best = best.map_or_else(|| model.valid(), |(m, _)| m);
+    (best, history)
 }
 
 /// Track-level accuracy and macro-F1 of `model` on the validation set (burn's forward pass).
