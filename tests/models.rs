@@ -87,7 +87,11 @@ fn silence_is_left_out_and_a_silent_file_is_an_error() {
     assert!(report.segments[0].silent && report.segments[0].tasks.is_empty());
     assert!(!report.segments[1].silent && report.segments[1].tasks.len() == 2);
 
-    let silent = musicat::audio::AudioStream::open_bytes(silent_wav(22_050, 3 * 22_050), Some("wav")).unwrap();
+    let silent = musicat::audio::AudioStream::open_bytes(
+        common::wav_16bit(22_050, &std::iter::repeat_n(0.0, 3 * 22_050).collect::<Vec<f32>>()),
+        Some("wav"),
+    )
+    .unwrap();
     let err = analyzer.analyze(silent).err().unwrap();
     assert!(err.to_string().contains("only digital silence"), "{err}");
 }
@@ -110,24 +114,4 @@ fn a_short_clip_is_padded_and_classified_and_long_ones_give_a_timeline() {
     let verdict = &long.tasks["genre"];
     let sum: f32 = verdict.scores.values().sum();
     assert!((sum - 1.0).abs() < 1e-4 && verdict.scores[&verdict.label] == verdict.score);
-}
-
-/// A 16-bit mono WAV of `samples` zeros.
-fn silent_wav(rate: u32, samples: u32) -> Vec<u8> {
-    let data = samples * 2;
-    let mut wav = Vec::new();
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes());
-    wav.extend_from_slice(&rate.to_le_bytes());
-    wav.extend_from_slice(&(rate * 2).to_le_bytes());
-    wav.extend_from_slice(&2u16.to_le_bytes());
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data.to_le_bytes());
-    wav.resize(wav.len() + data as usize, 0);
-    wav
 }

@@ -2,6 +2,8 @@
 //! ONNX bundle → loaded and run by the classify path on held-out files.
 #![cfg(feature = "train")]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -39,24 +41,7 @@ fn synthesise(kind: &str, variant: u32) -> Vec<f32> {
 }
 
 fn write_wav(path: &Path, samples: &[f32]) {
-    let data = (samples.len() * 2) as u32;
-    let mut b = Vec::new();
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&RATE.to_le_bytes());
-    b.extend_from_slice(&(RATE * 2).to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data.to_le_bytes());
-    for s in samples {
-        b.extend_from_slice(&((s * 32_767.0) as i16).to_le_bytes());
-    }
-    std::fs::write(path, b).unwrap();
+    std::fs::write(path, common::wav_16bit(RATE, samples)).unwrap();
 }
 
 #[test]
