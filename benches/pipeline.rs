@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use musicat::{Analyzer, AudioStream, Models, StageTimes};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 const RUNS: usize = 5;
 const RATE: u32 = 44_100;
 
@@ -97,34 +100,8 @@ fn synthesise(seconds: u32) -> Vec<[f32; 2]> {
 }
 
 fn write_wav(path: &Path, frames: &[[f32; 2]]) {
-    let data = (frames.len() * 4) as u32;
-    let mut bytes = Vec::with_capacity(44 + data as usize);
-    for part in [
-        &b"RIFF"[..],
-        &(36 + data).to_le_bytes(),
-        b"WAVEfmt ",
-        &16u32.to_le_bytes(),
-        &1u16.to_le_bytes(),
-        &2u16.to_le_bytes(),
-    ] {
-        bytes.extend_from_slice(part);
-    }
-    for part in [
-        &RATE.to_le_bytes()[..],
-        &(RATE * 4).to_le_bytes(),
-        &4u16.to_le_bytes(),
-        &16u16.to_le_bytes(),
-        b"data",
-        &data.to_le_bytes(),
-    ] {
-        bytes.extend_from_slice(part);
-    }
-    for frame in frames {
-        for s in frame {
-            bytes.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32_767.0) as i16).to_le_bytes());
-        }
-    }
-    std::fs::write(path, bytes).expect("write bench WAV");
+    let interleaved: Vec<f32> = frames.iter().flatten().copied().collect();
+    std::fs::write(path, common::wav_16bit(RATE, 2, &interleaved)).expect("write bench WAV");
 }
 
 fn encode_mp3(wav: &Path, mp3: &Path) -> bool {

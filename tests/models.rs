@@ -88,7 +88,7 @@ fn silence_is_left_out_and_a_silent_file_is_an_error() {
     assert!(!report.segments[1].silent && report.segments[1].tasks.len() == 2);
 
     let silent = musicat::audio::AudioStream::open_bytes(
-        common::wav_16bit(22_050, &std::iter::repeat_n(0.0, 3 * 22_050).collect::<Vec<f32>>()),
+        common::wav_16bit(22_050, 1, &std::iter::repeat_n(0.0, 3 * 22_050).collect::<Vec<f32>>()),
         Some("wav"),
     )
     .unwrap();

@@ -41,7 +41,7 @@ fn synthesise(kind: &str, variant: u32) -> Vec<f32> {
 }
 
 fn write_wav(path: &Path, samples: &[f32]) {
-    std::fs::write(path, common::wav_16bit(RATE, samples)).unwrap();
+    std::fs::write(path, common::wav_16bit(RATE, 1, samples)).unwrap();
 }
 
 #[test]

@@ -26,28 +26,19 @@ pub fn read_f32(relative: &str) -> Vec<f32> {
     bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
-/// A 16-bit PCM mono WAV file of `samples` (clamped to -1..1) at `rate` Hz.
-pub fn wav_16bit(rate: u32, samples: &[f32]) -> Vec<u8> {
+/// A 16-bit PCM WAV file of interleaved `samples` (clamped to -1..1), `channels` channels at `rate` Hz.
+pub fn wav_16bit(rate: u32, channels: u16, samples: &[f32]) -> Vec<u8> {
     let data = (samples.len() * 2) as u32;
+    let block = 2 * channels;
     let mut wav = Vec::with_capacity(44 + data as usize);
-    for part in [
-        &b"RIFF"[..],
-        &(36 + data).to_le_bytes(),
-        b"WAVEfmt ",
-        &16u32.to_le_bytes(),
-        &1u16.to_le_bytes(),
-        &1u16.to_le_bytes(),
-    ] {
+    for part in [&b"RIFF"[..], &(36 + data).to_le_bytes(), b"WAVEfmt ", &16u32.to_le_bytes(), &1u16.to_le_bytes()] {
         wav.extend_from_slice(part);
     }
-    for part in [
-        &rate.to_le_bytes()[..],
-        &(rate * 2).to_le_bytes(),
-        &2u16.to_le_bytes(),
-        &16u16.to_le_bytes(),
-        b"data",
-        &data.to_le_bytes(),
-    ] {
+    let byte_rate = rate * block as u32;
+    for part in [&channels.to_le_bytes()[..], &rate.to_le_bytes(), &byte_rate.to_le_bytes(), &block.to_le_bytes()] {
+        wav.extend_from_slice(part);
+    }
+    for part in [&16u16.to_le_bytes()[..], b"data", &data.to_le_bytes()] {
         wav.extend_from_slice(part);
     }
     for s in samples {
