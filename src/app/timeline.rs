@@ -20,6 +20,8 @@ pub fn Timeline(track: TrackRecord) -> impl IntoView {
                 .report
                 .segments
                 .iter()
+                // Tasks with other segment lengths have their own slices: keep this task's and silence.
+                .filter(|s| s.silent || s.tasks.contains_key(task))
                 .map(|s| {
                     let (start, end) = (s.start_s, s.end_s.max(s.start_s));
                     let label = s.tasks.get(task);
