@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Converts the pretrained musicnn MSD model to models/backbone/musicnn_msd.onnx and rewrites the
+# parity references in tests/reference/musicnn/. See README.md beside this file.
+#
+# Makes (once) a pinned venv outside the repo, then runs convert.py; with a Python >= 3.9 it also
+# checks the ONNX under tract (check_tract.py, second venv). Idempotent: the outputs are
+# byte-identical from run to run on the same machine.
+#
+# Environment (all optional):
+#   MUSICNN_PYTHON   Python 3.8 to build the venv with (default: pyenv's 3.8.18, else python3.8)
+#   MUSICNN_VENV     venv path (default: ~/.cache/musicat/venv-musicnn)
+#   MUSICNN_GTZAN    GTZAN folder for the rock sanity check (default: <repo>/../shared/data/gtzan)
+#   TRACT_PYTHON     Python >= 3.9 for the tract check (default: pyenv's 3.11.7, else python3); "none" skips
+#   TRACT_VENV       its venv (default: ~/.cache/musicat/venv-musicnn-tract)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="${HOME}/.cache/musicat"
+venv="${MUSICNN_VENV:-$cache/venv-musicnn}"
+parity_npz="$cache/musicnn-parity.npz"
+
+pick_python() { # first existing candidate
+    for c in "$@"; do
+        if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then command -v "$c"; return 0; fi
+    done
+    return 1
+}
+
+# make_venv PYTHON VENV REQUIREMENTS... : (re)creates VENV unless its stamp matches the inputs.
+make_venv() {
+    local py="$1" dir="$2"; shift 2
+    local stamp
+    stamp="$("$py" -c 'import sys; print(sys.version)' | head -1) $(cat "$@" | sha256sum | cut -d' ' -f1)"
+    if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.musicat-stamp" 2>/dev/null)" = "$stamp" ]; then
+        return 0
+    fi
+    if [ -e "$dir" ]; then
+        if [ ! -f "$dir/pyvenv.cfg" ]; then
+            echo "error: $dir exists and is not a venv; remove it or set another path" >&2
+            exit 1
+        fi
+        rm -rf "$dir"
+    fi
+    echo "== creating $dir with $py"
+    mkdir -p "$(dirname "$dir")"
+    "$py" -m venv "$dir"
+    local req
+    for req in "$@"; do
+        case "$req" in
+            *-musicnn.txt) "$dir/bin/python" -m pip install --quiet --no-deps -r "$req" ;;
+            *) "$dir/bin/python" -m pip install --quiet -r "$req" ;;
+        esac
+    done
+    echo "$stamp" > "$dir/.musicat-stamp"
+}
+
+py38="$(pick_python "${MUSICNN_PYTHON:-}" "$HOME/.pyenv/versions/3.8.18/bin/python" python3.8)" || {
+    echo "error: Python 3.8 not found (pyenv install 3.8.18, or set MUSICNN_PYTHON)" >&2
+    exit 1
+}
+make_venv "$py38" "$venv" "$here/requirements.txt" "$here/requirements-musicnn.txt"
+
+echo "== convert.py"
+PYTHONHASHSEED=0 MUSICNN_PARITY_NPZ="$parity_npz" "$venv/bin/python" "$here/convert.py" "$@" 2> >(
+    # TF/Keras deprecation chatter on stderr: keep real errors
+    grep -v -E 'UserWarning: `tf\.layers|^  [a-z_0-9]+ = tf\.|^  (conv|pool|bn_|flat|dense|logits|s[0-9])|oneDNN custom operations|cpu_feature_guard|AVX2 AVX512|rebuild TensorFlow with' >&2
+)
+
+if [ "${TRACT_PYTHON:-}" = "none" ]; then
+    exit 0
+fi
+if pyt="$(pick_python "${TRACT_PYTHON:-}" "$HOME/.pyenv/versions/3.11.7/bin/python" python3)" &&
+    "$pyt" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)'; then
+    make_venv "$pyt" "${TRACT_VENV:-$cache/venv-musicnn-tract}" "$here/requirements-tract.txt"
+    echo "== check_tract.py"
+    "${TRACT_VENV:-$cache/venv-musicnn-tract}/bin/python" "$here/check_tract.py" "$parity_npz"
+else
+    echo "(no Python >= 3.9: tract check skipped)"
+fi
