@@ -12,6 +12,7 @@ use symphonia::core::meta::MetadataOptions;
 
 use super::error::AudioError;
 use super::sniff::{audio_kind, non_audio_kind};
+use super::wav_header::check_wav_head;
 
 /// Sample rates accepted from files, in Hz.
 pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=384_000;
@@ -64,6 +65,9 @@ impl AudioStream {
         }
         if head.len() < MIN_BYTES {
             return Err(AudioError::TooSmall { bytes: head.len() });
+        }
+        if let Some(error) = check_wav_head(head) {
+            return Err(error);
         }
         let mut hint = Hint::new();
         if let Some(ext) = extension {
@@ -148,15 +152,14 @@ impl AudioStream {
             }
             let buffer = match self.decoder.decode(&packet) {
                 Ok(buffer) => buffer,
+                // A damaged packet (bad data, or a bit reader running off its end) is skipped.
                 Err(SymphoniaError::DecodeError(msg)) => {
-                    self.bad_packets_in_a_row += 1;
-                    if self.bad_packets_in_a_row > MAX_BAD_PACKETS_IN_A_ROW {
-                        return Err(AudioError::Corrupt(msg.to_string()));
-                    }
+                    self.skip_bad_packet(msg.to_string())?;
                     continue;
                 }
-                Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return Err(self.truncated());
+                Err(SymphoniaError::IoError(e)) => {
+                    self.skip_bad_packet(e.to_string())?;
+                    continue;
                 }
                 Err(e) => return Err(stream_error(e)),
             };
@@ -179,6 +182,15 @@ impl AudioStream {
         }
         self.check_complete()?;
         Ok(None)
+    }
+
+    /// Counts a packet that would not decode; too many in a row means the stream is damaged.
+    fn skip_bad_packet(&mut self, why: String) -> Result<(), AudioError> {
+        self.bad_packets_in_a_row += 1;
+        if self.bad_packets_in_a_row > MAX_BAD_PACKETS_IN_A_ROW {
+            return Err(AudioError::Corrupt(why));
+        }
+        Ok(())
     }
 
     fn check_complete(&self) -> Result<(), AudioError> {

@@ -5,6 +5,7 @@ pub mod error;
 pub mod read_all;
 pub mod resample;
 pub mod sniff;
+pub mod wav_header;
 
 pub use decode::AudioStream;
 pub use error::AudioError;
