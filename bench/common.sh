@@ -1,0 +1,47 @@
+# Shared by bench/compare.sh and bench/python/parity.sh (sourced, not run).
+# Everything they install or build lives outside the repository, under $MUSICAT_CACHE.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MUSICAT_CACHE="${MUSICAT_CACHE:-$HOME/.cache/musicat}"
+VENV="${BENCH_VENV:-$MUSICAT_CACHE/venv-bench}"
+export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$MUSICAT_CACHE/target-bench}"
+MODELS="${BENCH_MODELS:-$ROOT/models}"
+CLASSIFY="$CARGO_TARGET_DIR/release/classify"
+PY="$VENV/bin/python"
+REFERENCE="$ROOT/bench/python/reference.py"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Debian packages, installed when a command is missing (needs root, as on the project's machines).
+need_apt() { # need_apt COMMAND PACKAGE...
+    local cmd="$1"; shift
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    say "installing $* (apt-get)"
+    if [ "$(id -u)" -ne 0 ]; then echo "missing $cmd: apt-get install $* (as root)" >&2; exit 2; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 \
+        || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+}
+
+# The venv of bench/python/requirements.txt, (re)installed when the requirements change.
+ensure_venv() {
+    local req="$ROOT/bench/python/requirements.txt" stamp="$VENV/.requirements.sha256"
+    local sum; sum="$(sha256sum "$req" | cut -d' ' -f1)"
+    if [ -x "$PY" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then return 0; fi
+    command -v python3 >/dev/null || need_apt python3 python3 python3-venv
+    say "creating the Python venv $VENV"
+    python3 -m venv "$VENV" || { need_apt true python3-venv; python3 -m venv "$VENV"; }
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+    echo "$sum" > "$stamp"
+}
+
+# Release build of the CLI (cargo does nothing when it is up to date).
+build_classify() {
+    say "cargo build --release --bin classify (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+    (cd "$ROOT" && cargo build --release --bin classify -q)
+}
+
+# Tasks the reference can run (bundles whose sidecar it understands), comma separated;
+# Musicat is run on the same tasks so both do the same work.
+reference_tasks() {
+    "$PY" "$REFERENCE" --models "$MODELS" --list-tasks
+}
