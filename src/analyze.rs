@@ -1,7 +1,9 @@
 //! The pipeline: decoded audio → resampled → segments → log-mel → models → [`TrackReport`].
-//! Tasks whose feature parameters agree share one resampler, segmenter and spectrogram.
+//! Tasks whose feature parameters (and backbone) agree share one resampler, segmenter and
+//! spectrogram, and heads on one backbone share its run.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use web_time::Instant;
@@ -9,7 +11,7 @@ use web_time::Instant;
 use crate::audio::{AudioError, AudioStream, StreamResampler};
 use crate::features::{FeatureParams, MelSpectrogram, Segment, Segmenter};
 use crate::model::bundle::runner_error;
-use crate::model::{ModelBundle, ModelError, Models};
+use crate::model::{Backbone, ModelBundle, ModelError, Models};
 use crate::report::{ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
 
 /// Seconds of audio decoded between two progress reports.
@@ -64,7 +66,8 @@ pub struct MelSegment<'a> {
     pub start_s: f64,
     /// End of its real audio, in seconds.
     pub end_s: f64,
-    /// Row-major `[n_mels][frames]` dB values, exactly the model's input.
+    /// Exactly the model's input: `[n_mels][frames]` dB values, or, for a backbone's front end
+    /// (see `params.scale` and `params.layout`), `[frames][n_mels]` log-compressed values.
     pub db: &'a [f32],
 }
 
@@ -74,9 +77,14 @@ struct TaskState<'m> {
     mean: ProbabilityMean,
 }
 
-/// Tasks sharing one set of feature parameters.
+/// Tasks sharing one set of feature parameters and backbone.
 struct FeatureGroup<'m> {
     params: FeatureParams,
+    backbone: Option<Arc<Backbone>>,
+    /// The backbone's outputs for the current batch, item after item.
+    embeddings: Vec<f32>,
+    /// One head's input for the current batch, gathered from `embeddings`.
+    head_inputs: Vec<f32>,
     spectrogram: MelSpectrogram,
     tasks: Vec<TaskState<'m>>,
     segmenter: Segmenter,
@@ -101,7 +109,13 @@ impl<'m> Analyzer<'m> {
         for bundle in models.bundles() {
             let params = &bundle.sidecar.features;
             let state = TaskState { bundle, mean: ProbabilityMean::new(bundle.sidecar.labels.len()) };
-            match groups.iter_mut().find(|g| &g.params == params) {
+            let backbone = bundle.backbone().map(|(b, _)| Arc::clone(b));
+            let same_backbone = |g: &FeatureGroup<'_>| match (&g.backbone, &backbone) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            match groups.iter_mut().find(|g| &g.params == params && same_backbone(g)) {
                 Some(group) => group.tasks.push(state),
                 None => {
                     let spectrogram = MelSpectrogram::new(params);
@@ -109,6 +123,9 @@ impl<'m> Analyzer<'m> {
                         inputs: vec![0.0; BATCH * spectrogram.output_len()],
                         spectrogram,
                         params: params.clone(),
+                        backbone,
+                        embeddings: Vec::new(),
+                        head_inputs: Vec::new(),
                         tasks: vec![state],
                         segmenter: Segmenter::new(params.segment_samples(), params.segment_hop_samples()),
                         resampler: None,
@@ -283,7 +300,7 @@ impl FeatureGroup<'_> {
                 inputs.resize((slot + 1) * item, 0.0);
             }
             let started = Instant::now();
-            spectrogram.db_into(segment.samples, &mut inputs[slot * item..(slot + 1) * item]);
+            spectrogram.model_input_into(segment.samples, &mut inputs[slot * item..(slot + 1) * item]);
             times.mel += started.elapsed();
             on_mel(MelSegment {
                 params,
@@ -307,12 +324,29 @@ impl FeatureGroup<'_> {
             return Ok(());
         }
         let started = Instant::now();
+        if let Some(backbone) = &self.backbone {
+            self.embeddings.clear();
+            backbone
+                .runner()
+                .run_into(&self.inputs, count, &mut self.embeddings)
+                .map_err(|e| runner_error(&format!("backbone {}", backbone.file()), e))?;
+        }
         let mut labels: Vec<Vec<(usize, SegmentLabel)>> = vec![Vec::new(); count];
         for (t, state) in self.tasks.iter_mut().enumerate() {
             self.probabilities.clear();
+            let inputs = match (&self.backbone, state.bundle.backbone()) {
+                (Some(backbone), Some((_, ranges))) => {
+                    self.head_inputs.clear();
+                    for row in self.embeddings.chunks_exact(backbone.width()) {
+                        ranges.iter().for_each(|r| self.head_inputs.extend_from_slice(&row[r.clone()]));
+                    }
+                    &self.head_inputs
+                }
+                _ => &self.inputs,
+            };
             let runner = state.bundle.runner();
             runner
-                .probabilities(&self.inputs, count, &mut self.probabilities)
+                .probabilities(inputs, count, state.bundle.sidecar.activation, &mut self.probabilities)
                 .map_err(|e| runner_error(state.bundle.task(), e))?;
             for (i, row) in self.probabilities.chunks_exact(runner.outputs()).enumerate() {
                 state.mean.add(row);

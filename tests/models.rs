@@ -63,10 +63,10 @@ fn inference_matches_onnxruntime_on_librosa_features_of_real_segments() {
         let item = spec.output_len();
         let mut inputs = vec![0.0; 2 * item];
         for s in 0..2 {
-            spec.db_into(&samples[s * 110_250..(s + 1) * 110_250], &mut inputs[s * item..(s + 1) * item]);
+            spec.model_input_into(&samples[s * 110_250..(s + 1) * 110_250], &mut inputs[s * item..(s + 1) * item]);
         }
         let mut ours = Vec::new();
-        bundle.runner().probabilities(&inputs, 2, &mut ours).unwrap();
+        bundle.runner().probabilities(&inputs, 2, bundle.sidecar.activation, &mut ours).unwrap();
         let mut theirs = Vec::new();
         for row in expected[task]["music_12s_segments"].as_array().unwrap() {
             let logits: Vec<f32> = row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();

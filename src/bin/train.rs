@@ -33,9 +33,13 @@ struct Args {
     /// Where the bundle, REPORT.md and index.json go.
     #[arg(long, default_value = "models")]
     out: PathBuf,
-    /// Network: `cnn` (default) or the original system's `seed` CNN.
-    #[arg(long, default_value = "cnn", value_parser = ["cnn", "seed"])]
+    /// Network: `cnn` (default), the original system's `seed` CNN, or `musicnn-head` (a head on
+    /// the pretrained musicnn backbone, trained on its cached embeddings).
+    #[arg(long, default_value = "cnn", value_parser = ["cnn", "seed", "musicnn-head"])]
     arch: String,
+    /// The backbone ONNX for `--arch musicnn-head`, relative to --out (the sidecar names it so).
+    #[arg(long, default_value = "backbone/musicnn_msd.onnx")]
+    backbone: String,
     /// Also train the `seed` baseline and record its metrics beside the shipped model's.
     #[arg(long)]
     compare_seed: bool,
@@ -74,7 +78,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let dataset = load(args)?;
+    let mut dataset = load(args)?;
     let options = FitOptions {
         epochs: args.epochs,
         patience: args.patience,
@@ -91,10 +95,19 @@ fn run(args: &Args) -> Result<(), String> {
         dataset.split(true).len(),
         dataset.split_rule
     );
-    let architecture = if args.arch == "seed" { Architecture::Seed } else { Architecture::Cnn };
-    let shipped = trainer::train(&dataset, architecture, &options)?;
+    let architecture = match args.arch.as_str() {
+        "seed" => Architecture::Seed,
+        "musicnn-head" => Architecture::MusicnnHead,
+        _ => Architecture::Cnn,
+    };
+    let shipped = if architecture == Architecture::MusicnnHead {
+        dataset.features = FeatureParams::musicnn();
+        trainer::train_head(&dataset, &args.out.join(&args.backbone), &args.backbone, &options)?
+    } else {
+        trainer::train(&dataset, architecture, &options)?
+    };
     print_result(&shipped);
-    let baseline = if args.compare_seed && architecture != Architecture::Seed {
+    let baseline = if args.compare_seed && architecture == Architecture::Cnn {
         let seed = trainer::train(&dataset, Architecture::Seed, &options)?;
         print_result(&seed);
         Some(seed)

@@ -108,6 +108,14 @@ pub fn power_to_db(values: &mut [f32], reference: DbReference, top_db: Option<f3
     }
 }
 
+/// musicnn's compression factor: `log10(1 + LOG10_COMPRESSION · power)`.
+pub const LOG10_COMPRESSION: f32 = 10_000.0;
+
+/// In-place `log10(1 + 10000 · power)` (musicnn's input scaling).
+pub fn log10_compress(values: &mut [f32]) {
+    values.iter_mut().for_each(|v| *v = (LOG10_COMPRESSION * *v).ln_1p() * std::f32::consts::LOG10_E);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

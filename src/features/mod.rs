@@ -7,7 +7,7 @@ pub mod spectrogram;
 pub mod stft;
 pub mod thumbnail;
 
-pub use params::{DbReference, FeatureParams, InvalidParams};
+pub use params::{DbReference, FeatureParams, InputLayout, InvalidParams, MelScale};
 pub use segment::{Segment, Segmenter};
 pub use spectrogram::MelSpectrogram;
 pub use thumbnail::MelThumbnail;

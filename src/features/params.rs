@@ -13,6 +13,28 @@ pub enum DbReference {
     One,
 }
 
+/// How mel power becomes the model's input values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MelScale {
+    /// `librosa.power_to_db` with `db_ref` and `top_db` (the from-scratch models).
+    #[default]
+    Decibels,
+    /// `log10(1 + 10000 · power)`, musicnn's compression (`db_ref` and `top_db` unused).
+    Log10Compressed,
+}
+
+/// Order of the values of one model input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InputLayout {
+    /// `[1, n_mels, frames]`: an image with one channel (the from-scratch CNNs).
+    #[default]
+    MelsByFrames,
+    /// `[frames, n_mels]`: one row per STFT frame (musicnn).
+    FramesByMels,
+}
+
 /// Everything needed to turn audio into a model input, read from a model's sidecar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureParams {
@@ -38,6 +60,12 @@ pub struct FeatureParams {
     /// Dynamic range kept below the maximum, in dB (`None`: no clipping).
     #[serde(default = "default_top_db")]
     pub top_db: Option<f32>,
+    /// How mel power is compressed.
+    #[serde(default)]
+    pub scale: MelScale,
+    /// Order of the input values.
+    #[serde(default)]
+    pub layout: InputLayout,
     /// Length of one analysed segment in seconds.
     #[serde(default = "default_segment_seconds")]
     pub segment_seconds: f32,
@@ -69,6 +97,8 @@ impl Default for FeatureParams {
             power: default_power(),
             db_ref: DbReference::Max,
             top_db: default_top_db(),
+            scale: MelScale::Decibels,
+            layout: InputLayout::MelsByFrames,
             segment_seconds: default_segment_seconds(),
             segment_hop_seconds: default_segment_seconds(),
         }
@@ -92,6 +122,23 @@ fn check(ok: bool, name: &'static str, value: impl ToString, reason: &'static st
 }
 
 impl FeatureParams {
+    /// musicnn's front end: 16 kHz, n_fft 512, hop 256, 96 Slaney mel bands up to 8 kHz,
+    /// `log10(1 + 10000·power)`, 187-frame patches (47,616 samples) every 187 frames (47,872).
+    pub fn musicnn() -> Self {
+        Self {
+            sample_rate: 16_000,
+            n_fft: 512,
+            hop_length: 256,
+            n_mels: 96,
+            fmax: 8_000.0,
+            scale: MelScale::Log10Compressed,
+            layout: InputLayout::FramesByMels,
+            segment_seconds: 2.976,
+            segment_hop_seconds: 2.992,
+            ..Self::default()
+        }
+    }
+
     /// Rejects parameters that are nonsensical or would allocate absurd amounts of memory.
     pub fn validate(&self) -> Result<(), InvalidParams> {
         check(
@@ -125,10 +172,10 @@ impl FeatureParams {
         check(
             self.segment_hop_seconds.is_finite()
                 && self.segment_hop_seconds > 0.0
-                && self.segment_hop_seconds <= self.segment_seconds,
+                && self.segment_hop_seconds <= 2.0 * self.segment_seconds,
             "segment_hop_seconds",
             self.segment_hop_seconds,
-            "must be above 0 and at most segment_seconds",
+            "must be above 0 and at most twice segment_seconds",
         )?;
         check(
             self.segment_samples() >= self.n_fft / 2,
@@ -154,9 +201,17 @@ impl FeatureParams {
         1 + self.segment_samples() / self.hop_length
     }
 
-    /// Shape of one model input: `[1, n_mels, frames]`.
-    pub fn input_shape(&self) -> [usize; 3] {
+    /// Shape of one spectrogram as a one-channel image, `[1, n_mels, frames]` (the CNNs' input).
+    pub fn image_shape(&self) -> [usize; 3] {
         [1, self.n_mels, self.frames()]
+    }
+
+    /// Shape of one model input: `[1, n_mels, frames]` or `[frames, n_mels]`, as `layout` says.
+    pub fn input_shape(&self) -> Vec<usize> {
+        match self.layout {
+            InputLayout::MelsByFrames => self.image_shape().to_vec(),
+            InputLayout::FramesByMels => vec![self.frames(), self.n_mels],
+        }
     }
 }
 
@@ -170,6 +225,14 @@ mod tests {
         p.validate().unwrap();
         assert_eq!(p.segment_samples(), 110_250);
         assert_eq!(p.input_shape(), [1, 128, 216]);
+    }
+
+    #[test]
+    fn musicnn_front_end_gives_187_frames_of_96_bands_frame_major() {
+        let p = FeatureParams::musicnn();
+        p.validate().unwrap();
+        assert_eq!((p.segment_samples(), p.segment_hop_samples()), (47_616, 47_872));
+        assert_eq!(p.input_shape(), [187, 96]);
     }
 
     #[test]

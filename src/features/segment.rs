@@ -26,12 +26,14 @@ pub struct Segmenter {
     padded: Vec<f32>,
     next_start: usize,
     emitted: usize,
+    /// Samples still to drop before the next segment starts (when the hop exceeds the length).
+    to_skip: usize,
 }
 
 impl Segmenter {
     /// A segmenter of `length` samples per segment and `hop` samples between starts (`hop <= length`).
     pub fn new(length: usize, hop: usize) -> Self {
-        let hop = hop.clamp(1, length.max(1));
+        let hop = hop.max(1);
         Self {
             length,
             hop,
@@ -39,6 +41,7 @@ impl Segmenter {
             padded: vec![0.0; length],
             next_start: 0,
             emitted: 0,
+            to_skip: 0,
         }
     }
 
@@ -46,6 +49,12 @@ impl Segmenter {
     pub fn push(&mut self, samples: &[f32], mut on_segment: impl FnMut(Segment<'_>)) {
         let mut rest = samples;
         while !rest.is_empty() {
+            if self.to_skip > 0 {
+                let skip = self.to_skip.min(rest.len());
+                self.to_skip -= skip;
+                rest = &rest[skip..];
+                continue;
+            }
             let take = (self.length - self.buffer.len()).min(rest.len());
             self.buffer.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
@@ -59,7 +68,7 @@ impl Segmenter {
     /// Ends the stream: emits the padded tail if it holds at least half a segment of new audio,
     /// or if the whole stream was shorter than one segment.
     pub fn finish(&mut self, mut on_segment: impl FnMut(Segment<'_>)) {
-        let overlap = if self.emitted > 0 { self.length - self.hop } else { 0 };
+        let overlap = if self.emitted > 0 { self.length.saturating_sub(self.hop) } else { 0 };
         let fresh = self.buffer.len().saturating_sub(overlap);
         let keep = if self.emitted == 0 { !self.buffer.is_empty() } else { fresh * 2 >= self.length };
         if keep {
@@ -77,6 +86,7 @@ impl Segmenter {
             self.emitted += 1;
         }
         self.buffer.clear();
+        self.to_skip = 0;
     }
 
     /// Number of segments emitted so far.
@@ -96,7 +106,9 @@ impl Segmenter {
     }
 
     fn advance(&mut self) {
-        self.buffer.drain(..self.hop);
+        let drop = self.hop.min(self.length);
+        self.buffer.drain(..drop);
+        self.to_skip = self.hop - drop;
         self.next_start += self.hop;
         self.emitted += 1;
     }
@@ -124,6 +136,13 @@ mod tests {
         }
         seg.finish(|s| got.push((s.index, s.start_sample, s.valid_samples)));
         got
+    }
+
+    #[test]
+    fn a_hop_longer_than_the_segment_leaves_gaps() {
+        for chunk in [1, 7, 100, 1000] {
+            assert_eq!(collect(100, 120, 410, chunk), vec![(0, 0, 100), (1, 120, 100), (2, 240, 100), (3, 360, 50)]);
+        }
     }
 
     #[test]

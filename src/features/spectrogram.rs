@@ -1,8 +1,9 @@
 //! Log-mel spectrogram of one segment, identical to librosa's
-//! `power_to_db(melspectrogram(y))`, written straight into a model's input buffer.
+//! `power_to_db(melspectrogram(y))` (or musicnn's `log10(1 + 10000·mel)`), written straight into a
+//! model's input buffer in the model's layout.
 
-use super::mel::{MelFilterbank, power_to_db};
-use super::params::FeatureParams;
+use super::mel::{MelFilterbank, log10_compress, power_to_db};
+use super::params::{FeatureParams, InputLayout, MelScale};
 use super::stft::PowerStft;
 
 /// Computes log-mel spectrograms for one set of feature parameters; build once, reuse for
@@ -32,21 +33,29 @@ impl MelSpectrogram {
         self.params.n_mels * self.params.frames()
     }
 
-    /// Writes the mel power spectrogram (row-major `[n_mels][frames]`) of `segment`, which
-    /// holds `params.segment_samples()` samples (or fewer: the rest counts as silence).
+    /// Writes the mel power spectrogram of `segment` in the sidecar's layout (`[n_mels][frames]`
+    /// or `[frames][n_mels]`); `segment` holds `params.segment_samples()` samples (or fewer: the
+    /// rest counts as silence).
     pub fn power_into(&mut self, segment: &[f32], out: &mut [f32]) {
-        let frames = self.params.frames();
+        let (frames, n_mels) = (self.params.frames(), self.params.n_mels);
         debug_assert_eq!(out.len(), self.output_len());
         for t in 0..frames {
             self.stft.frame_spectrum(segment, t, &mut self.spectrum);
-            self.filterbank.apply(&self.spectrum, &mut out[t..], frames);
+            match self.params.layout {
+                InputLayout::MelsByFrames => self.filterbank.apply(&self.spectrum, &mut out[t..], frames),
+                InputLayout::FramesByMels => self.filterbank.apply(&self.spectrum, &mut out[t * n_mels..], 1),
+            }
         }
     }
 
-    /// Writes the log-mel spectrogram in dB (`power_to_db` with the sidecar's reference and `top_db`).
-    pub fn db_into(&mut self, segment: &[f32], out: &mut [f32]) {
+    /// Writes the model input: the mel spectrogram compressed as the sidecar's `scale` says (dB by
+    /// `power_to_db` with its reference and `top_db`, or musicnn's log10 compression).
+    pub fn model_input_into(&mut self, segment: &[f32], out: &mut [f32]) {
         self.power_into(segment, out);
-        power_to_db(out, self.params.db_ref, self.params.top_db);
+        match self.params.scale {
+            MelScale::Decibels => power_to_db(out, self.params.db_ref, self.params.top_db),
+            MelScale::Log10Compressed => log10_compress(out),
+        }
     }
 
     /// The filterbank in use (for tests and drawing).

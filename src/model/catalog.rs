@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::backbone::BackboneCache;
 use super::bundle::ModelBundle;
 use super::error::ModelError;
 
@@ -32,7 +33,9 @@ impl Models {
         if paths.is_empty() {
             return Err(ModelError::NoModels(dir.display().to_string()));
         }
-        let bundles = paths.iter().map(|p| ModelBundle::from_files(p)).collect::<Result<Vec<_>, _>>()?;
+        let mut backbones = BackboneCache::default();
+        let bundles =
+            paths.iter().map(|p| ModelBundle::from_files_sharing(p, &mut backbones)).collect::<Result<Vec<_>, _>>()?;
         Ok(Self::new(bundles))
     }
 

@@ -1,11 +1,13 @@
 //! Models: ONNX bundles with JSON sidecars, validated and run with tract.
 
+pub mod backbone;
 pub mod bundle;
 pub mod catalog;
 pub mod error;
 pub mod runner;
 pub mod sidecar;
 
+pub use backbone::Backbone;
 pub use bundle::ModelBundle;
 pub use catalog::Models;
 pub use error::ModelError;

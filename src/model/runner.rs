@@ -5,11 +5,34 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 
-/// A model prepared once (`into_optimized`) for inputs `[batch, 1, n_mels, frames]`.
+/// How a model's raw outputs (logits) become scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// One label per item: scores sum to 1.
+    #[default]
+    Softmax,
+    /// Independent tags: each score is its own probability.
+    Sigmoid,
+}
+
+impl Activation {
+    /// Appends the scores of one row of `logits` to `out`.
+    pub fn apply_into(self, logits: &[f32], out: &mut Vec<f32>) {
+        match self {
+            Activation::Softmax => softmax_into(logits, out),
+            Activation::Sigmoid => out.extend(logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp()))),
+        }
+    }
+}
+
+/// A model prepared once (`into_optimized`) for inputs `[batch, ..item_shape]`, with one or more
+/// outputs `[batch, width]`.
 pub struct OnnxRunner {
     plan: Arc<TypedRunnableModel>,
-    item_shape: [usize; 3],
-    outputs: usize,
+    item_shape: Vec<usize>,
+    output_names: Vec<String>,
+    output_widths: Vec<usize>,
 }
 
 /// Largest ONNX file accepted, in bytes.
@@ -17,8 +40,8 @@ pub const MAX_ONNX_BYTES: usize = 64 << 20;
 
 impl OnnxRunner {
     /// Parses and optimises `onnx` for items of `item_shape`; checks the declared input shape
-    /// against it and returns the number of outputs per item.
-    pub fn load(onnx: &[u8], item_shape: [usize; 3]) -> Result<Self, RunnerError> {
+    /// against it and that every output is `[batch, width]`.
+    pub fn load(onnx: &[u8], item_shape: &[usize]) -> Result<Self, RunnerError> {
         if onnx.len() > MAX_ONNX_BYTES {
             return Err(RunnerError::Onnx(format!(
                 "it is {} MB; the limit is {} MB",
@@ -26,32 +49,43 @@ impl OnnxRunner {
                 MAX_ONNX_BYTES >> 20
             )));
         }
-        let mut model =
-            tract_onnx::onnx().model_for_read(&mut &onnx[..]).map_err(|e| RunnerError::Onnx(format!("{e:#}")))?;
+        let onnx_error = |e: TractError| RunnerError::Onnx(format!("{e:#}"));
+        let mut model = tract_onnx::onnx().model_for_read(&mut &onnx[..]).map_err(onnx_error)?;
         if model.input_outlets().map_or(0, |i| i.len()) != 1 {
             return Err(RunnerError::Mismatch("the model must have exactly one input".into()));
         }
         check_declared_input(&model, item_shape)?;
         let batch = model.sym("batch");
         let shape: TVec<TDim> = std::iter::once(batch.to_dim()).chain(item_shape.iter().map(|&d| d.to_dim())).collect();
-        model = model.with_input_fact(0, f32::fact(shape).into()).map_err(|e| RunnerError::Onnx(format!("{e:#}")))?;
+        model = model.with_input_fact(0, f32::fact(shape).into()).map_err(onnx_error)?;
+        // The ONNX output names, taken before optimisation renames nodes (tract names outlets by node).
+        let output_names: Vec<String> =
+            model.output_outlets().map_err(onnx_error)?.iter().map(|o| model.node(o.node).name.clone()).collect();
         let typed = model.into_optimized().map_err(|e| RunnerError::Mismatch(format!("{e:#}")))?;
-        let output = typed.output_fact(0).map_err(|e| RunnerError::Onnx(format!("{e:#}")))?;
-        let dims = output.shape.dims();
-        let outputs = match dims {
-            [_, last] => last.to_i64().ok().and_then(|n| usize::try_from(n).ok()),
-            _ => None,
+        let mut output_widths = Vec::new();
+        for i in 0..output_names.len() {
+            let fact = typed.output_fact(i).map_err(onnx_error)?;
+            let width = match fact.shape.dims() {
+                [_, last] => last.to_i64().ok().and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                RunnerError::Mismatch(format!("an output's shape is {:?}; expected [batch, width]", fact.shape))
+            })?;
+            output_widths.push(width);
         }
-        .ok_or_else(|| {
-            RunnerError::Mismatch(format!("the output shape is {:?}; expected [batch, labels]", output.shape))
-        })?;
-        let plan = typed.into_runnable().map_err(|e| RunnerError::Onnx(format!("{e:#}")))?;
-        Ok(Self { plan, item_shape, outputs })
+        let plan = typed.into_runnable().map_err(onnx_error)?;
+        Ok(Self { plan, item_shape: item_shape.to_vec(), output_names, output_widths })
     }
 
-    /// Values per output item (the number of labels).
+    /// Values per item of the first output (the number of labels of a classifier).
     pub fn outputs(&self) -> usize {
-        self.outputs
+        self.output_widths[0]
+    }
+
+    /// The outputs' names and widths, in order.
+    pub fn output_layout(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.output_names.iter().map(String::as_str).zip(self.output_widths.iter().copied())
     }
 
     /// Values per input item.
@@ -59,28 +93,59 @@ impl OnnxRunner {
         self.item_shape.iter().product()
     }
 
-    /// Runs `count` items laid out one after another in `inputs`, appending `count × outputs`
-    /// softmax probabilities to `probabilities`.
-    pub fn probabilities(&self, inputs: &[f32], count: usize, probabilities: &mut Vec<f32>) -> Result<(), RunnerError> {
-        let [c, m, f] = self.item_shape;
-        let tensor = Tensor::from_shape(&[count, c, m, f], &inputs[..count * self.item_len()])
+    fn run(&self, inputs: &[f32], count: usize) -> Result<TVec<TValue>, RunnerError> {
+        let shape: Vec<usize> = std::iter::once(count).chain(self.item_shape.iter().copied()).collect();
+        let tensor = Tensor::from_shape(&shape, &inputs[..count * self.item_len()])
             .map_err(|e| RunnerError::Inference(format!("{e:#}")))?;
-        let result = self.plan.run(tvec!(tensor.into())).map_err(|e| RunnerError::Inference(format!("{e:#}")))?;
-        let logits = result[0].to_plain_array_view::<f32>().map_err(|e| RunnerError::Inference(format!("{e:#}")))?;
-        let logits = logits.as_slice().ok_or_else(|| RunnerError::Inference("output is not contiguous".into()))?;
-        if logits.len() != count * self.outputs {
-            return Err(RunnerError::Inference(format!("got {} outputs for {count} items", logits.len())));
-        }
-        if logits.iter().any(|v| !v.is_finite()) {
-            return Err(RunnerError::Inference("the model produced NaN or infinite values".into()));
-        }
-        for row in logits.chunks_exact(self.outputs) {
-            let start = probabilities.len();
-            softmax_into(row, probabilities);
-            debug_assert_eq!(probabilities.len() - start, self.outputs);
+        self.plan.run(tvec!(tensor.into())).map_err(|e| RunnerError::Inference(format!("{e:#}")))
+    }
+
+    /// Runs `count` items laid out one after another in `inputs` and appends, item by item, every
+    /// output's values to `out` (`count × Σ widths`).
+    pub fn run_into(&self, inputs: &[f32], count: usize, out: &mut Vec<f32>) -> Result<(), RunnerError> {
+        let result = self.run(inputs, count)?;
+        let views = result
+            .iter()
+            .zip(&self.output_widths)
+            .map(|(t, &w)| finite_rows(t, count, w))
+            .collect::<Result<Vec<_>, _>>()?;
+        for i in 0..count {
+            for (values, &w) in views.iter().zip(&self.output_widths) {
+                out.extend_from_slice(&values[i * w..(i + 1) * w]);
+            }
         }
         Ok(())
     }
+
+    /// Runs `count` items and appends `count × outputs` scores of the first output, turned into
+    /// probabilities by `activation`, to `probabilities`.
+    pub fn probabilities(
+        &self,
+        inputs: &[f32],
+        count: usize,
+        activation: Activation,
+        probabilities: &mut Vec<f32>,
+    ) -> Result<(), RunnerError> {
+        let result = self.run(inputs, count)?;
+        let logits = finite_rows(&result[0], count, self.outputs())?;
+        for row in logits.chunks_exact(self.outputs()) {
+            activation.apply_into(row, probabilities);
+        }
+        Ok(())
+    }
+}
+
+/// The values of a `[count, width]` output, checked for size and for NaN or infinity.
+fn finite_rows(tensor: &TValue, count: usize, width: usize) -> Result<&[f32], RunnerError> {
+    let view = tensor.to_plain_array_view::<f32>().map_err(|e| RunnerError::Inference(format!("{e:#}")))?;
+    let values = view.to_slice().ok_or_else(|| RunnerError::Inference("output is not contiguous".into()))?;
+    if values.len() != count * width {
+        return Err(RunnerError::Inference(format!("got {} values for {count} items of {width}", values.len())));
+    }
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(RunnerError::Inference("the model produced NaN or infinite values".into()));
+    }
+    Ok(values)
 }
 
 /// Appends `softmax(logits)` to `out`.
@@ -92,23 +157,30 @@ pub fn softmax_into(logits: &[f32], out: &mut Vec<f32>) {
     out[start..].iter_mut().for_each(|p| *p /= sum);
 }
 
-fn check_declared_input(model: &InferenceModel, item_shape: [usize; 3]) -> Result<(), RunnerError> {
+fn check_declared_input(model: &InferenceModel, item_shape: &[usize]) -> Result<(), RunnerError> {
     let Ok(fact) = model.input_fact(0) else { return Ok(()) };
     let declared: Vec<Option<i64>> = fact.shape.dims().map(|d| d.concretize().and_then(|d| d.to_i64().ok())).collect();
     if declared.is_empty() {
         return Ok(());
     }
-    if declared.len() != 4 {
+    let axis_names: &[&str] = match item_shape.len() {
+        3 => &["channels", "n_mels", "frames"],
+        2 => &["frames", "n_mels"],
+        _ => &["width"],
+    };
+    if declared.len() != item_shape.len() + 1 {
         return Err(RunnerError::Mismatch(format!(
-            "the model's input has rank {}; expected 4 ([batch, 1, n_mels, frames])",
-            declared.len()
+            "the model's input has rank {}; expected {} ([batch, {}])",
+            declared.len(),
+            item_shape.len() + 1,
+            axis_names.join(", ")
         )));
     }
-    for (axis, (d, want)) in declared[1..].iter().zip(item_shape).enumerate() {
+    for (axis, (d, &want)) in declared[1..].iter().zip(item_shape).enumerate() {
         if let Some(d) = d
             && *d != want as i64
         {
-            let name = ["channels", "n_mels", "frames"][axis];
+            let name = axis_names.get(axis).copied().unwrap_or("a dimension");
             return Err(RunnerError::Mismatch(format!(
                 "the model expects {name} = {d} but the sidecar's feature parameters give {want}"
             )));
@@ -141,7 +213,7 @@ mod tests {
 
     #[test]
     fn garbage_bytes_are_an_onnx_error() {
-        let err = OnnxRunner::load(b"not an onnx model at all", [1, 128, 216]).err().unwrap();
+        let err = OnnxRunner::load(b"not an onnx model at all", &[1, 128, 216]).err().unwrap();
         assert!(matches!(err, RunnerError::Onnx(_)), "{err:?}");
     }
 }

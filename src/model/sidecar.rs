@@ -2,7 +2,34 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::runner::Activation;
 use crate::features::FeatureParams;
+
+/// A pretrained network a model's head runs on: the head's input is some of its outputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackboneRef {
+    /// Its ONNX file, relative to the sidecar's folder (e.g. `backbone/musicnn_msd.onnx`).
+    pub file: String,
+    /// The backbone outputs concatenated, in this order, as the head's input.
+    pub outputs: Vec<String>,
+}
+
+impl BackboneRef {
+    fn validate(&self) -> Result<(), String> {
+        let path = std::path::Path::new(&self.file);
+        let plain = path.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        if self.file.is_empty() || !plain || !self.file.ends_with(".onnx") {
+            return Err(format!(
+                "backbone file `{}` must be a relative path to an .onnx file, without `..`",
+                self.file
+            ));
+        }
+        if self.outputs.is_empty() {
+            return Err("backbone `outputs` is empty".into());
+        }
+        Ok(())
+    }
+}
 
 /// Newest sidecar format this build reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -22,8 +49,15 @@ pub struct Sidecar {
     /// How audio becomes the model's input.
     #[serde(flatten)]
     pub features: FeatureParams,
-    /// Shape of one input item: `[1, n_mels, frames]`.
+    /// Shape of one input item: `[1, n_mels, frames]` (or `[frames, n_mels]`), the spectrogram
+    /// fed to the model, or to its backbone when it has one.
     pub input_shape: Vec<usize>,
+    /// The pretrained network this model is a head on, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backbone: Option<BackboneRef>,
+    /// How outputs become scores: `softmax` (one label) or `sigmoid` (independent tags).
+    #[serde(default)]
+    pub activation: Activation,
     /// What the model was trained on.
     #[serde(default)]
     pub trained_on: serde_json::Value,
@@ -67,10 +101,13 @@ impl Sidecar {
             return Err(format!("label `{}` appears twice", pair[0]));
         }
         self.features.validate().map_err(|e| e.to_string())?;
+        if let Some(backbone) = &self.backbone {
+            backbone.validate()?;
+        }
         let expected = self.features.input_shape();
         if self.input_shape != expected {
             return Err(format!(
-                "input_shape {:?} does not fit the feature parameters, which give {:?} (1 × n_mels × frames)",
+                "input_shape {:?} does not fit the feature parameters, which give {:?} (1 × n_mels × frames, or frames × n_mels)",
                 self.input_shape, expected
             ));
         }

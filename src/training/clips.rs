@@ -49,7 +49,7 @@ impl InputMaker {
 
     /// Shape of one input, `[1, n_mels, frames]`.
     pub fn shape(&self) -> [usize; 3] {
-        self.spectrogram.params().input_shape()
+        self.spectrogram.params().image_shape()
     }
 
     /// Values per input.
@@ -67,7 +67,7 @@ impl InputMaker {
             self.window[..clip.len()].copy_from_slice(clip);
             self.window[clip.len()..].fill(0.0);
         }
-        self.spectrogram.db_into(&self.window, out);
+        self.spectrogram.model_input_into(&self.window, out);
         let params = self.spectrogram.params();
         let (mels, frames) = (params.n_mels, params.frames());
         let floor = out.iter().copied().fold(f32::INFINITY, f32::min);
@@ -97,7 +97,7 @@ impl InputMaker {
             }
             let start = out.len();
             out.resize(start + item, 0.0);
-            spectrogram.db_into(segment.samples, &mut out[start..]);
+            spectrogram.model_input_into(segment.samples, &mut out[start..]);
             count += 1;
         };
         segmenter.push(clip, &mut accept);

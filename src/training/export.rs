@@ -2,6 +2,7 @@
 //! the shipped inference path, so export errors cannot hide behind burn's own numbers.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor};
 use burn_onnx::export::{AxisSpec, InputSpec, OnnxExporter};
@@ -9,7 +10,7 @@ use burn_onnx::export::{AxisSpec, InputSpec, OnnxExporter};
 use crate::analyze::Analyzer;
 use crate::audio::AudioStream;
 use crate::evaluation::ConfusionMatrix;
-use crate::model::{ModelBundle, Models, Sidecar};
+use crate::model::{Backbone, ModelBundle, Models, Sidecar};
 
 use super::dataset::Example;
 use super::net::Classifier;
@@ -38,10 +39,18 @@ pub struct PathMetrics {
     pub failures: usize,
 }
 
-/// Classifies every example with the bundle as the CLI and the app would.
-pub fn evaluate_bundle(onnx: &[u8], sidecar: &Sidecar, examples: &[&Example]) -> Result<PathMetrics, String> {
+/// Classifies every example with the bundle (a head on `backbone`, if given) as the CLI and the app would.
+pub fn evaluate_bundle(
+    onnx: &[u8],
+    sidecar: &Sidecar,
+    examples: &[&Example],
+    backbone: Option<Arc<Backbone>>,
+) -> Result<PathMetrics, String> {
     let json = serde_json::to_string(sidecar).map_err(|e| e.to_string())?;
-    let bundle = ModelBundle::from_bytes(&sidecar.task, onnx, &json).map_err(|e| e.to_string())?;
+    let bundle = ModelBundle::from_parts(&sidecar.task, onnx, &json, |_, _| {
+        backbone.ok_or_else(|| "the trainer has no backbone for this bundle".to_string())
+    })
+    .map_err(|e| e.to_string())?;
     let models = Models::new(vec![bundle]);
     let mut analyzer = Analyzer::new(&models);
     let mut track = ConfusionMatrix::new(&sidecar.labels);

@@ -5,17 +5,19 @@ pub mod clips;
 pub mod dataset;
 pub mod export;
 pub mod fit;
+pub mod heads;
 pub mod net;
 pub mod report;
 
 use std::path::Path;
 use std::time::Instant;
 
+use burn::module::Module as _;
 use burn::tensor::Device;
 use serde_json::json;
 
 use crate::model::Sidecar;
-use crate::model::sidecar::FORMAT_VERSION;
+use crate::model::sidecar::{BackboneRef, FORMAT_VERSION};
 
 use clips::InputMaker;
 use dataset::Dataset;
@@ -30,6 +32,8 @@ pub enum Architecture {
     Cnn,
     /// The original system's 2-conv, flatten, 2-dense network.
     Seed,
+    /// A head on the frozen, pretrained musicnn backbone.
+    MusicnnHead,
 }
 
 impl Architecture {
@@ -38,6 +42,7 @@ impl Architecture {
         match self {
             Architecture::Cnn => "cnn",
             Architecture::Seed => "seed",
+            Architecture::MusicnnHead => "musicnn-head",
         }
     }
 
@@ -48,6 +53,9 @@ impl Architecture {
             }
             Architecture::Seed => {
                 "conv 3×3 (16) → ReLU → max pool 4×4 → conv 3×3 (32) → ReLU → max pool 4×4 → flatten → dense 64 → dense"
+            }
+            Architecture::MusicnnHead => {
+                "pretrained musicnn MSD backbone (frozen, shared) → mean_pool + max_pool (1506) → batch norm → dropout 0.5 → linear"
             }
         }
     }
@@ -67,6 +75,8 @@ pub struct Trained {
     pub history: Vec<EpochScore>,
     /// Wall-clock training time.
     pub seconds: f64,
+    /// The backbone it is a head on, if any.
+    pub backbone: Option<BackboneRef>,
 }
 
 /// Trains one architecture on `dataset` and evaluates the exported ONNX on the validation split.
@@ -85,7 +95,7 @@ pub fn train(dataset: &Dataset, architecture: Architecture, options: &FitOptions
     let validation_clips = clips::load(&validation_examples, params, &mut warn);
     let mut maker = InputMaker::new(params);
     let validation = ValidationSet::new(&validation_clips, &mut maker);
-    let shape = params.input_shape();
+    let shape = params.image_shape();
     let labels = dataset.labels.len();
     let started = Instant::now();
     let (onnx, parameters, history) = match architecture {
@@ -97,11 +107,56 @@ pub fn train(dataset: &Dataset, architecture: Architecture, options: &FitOptions
             let model = SeedCnn::new(labels, shape[1], shape[2], &device);
             run(model, &train_clips, &validation, &mut maker, dataset, options, &device, shape)?
         }
+        Architecture::MusicnnHead => return Err("a musicnn head is trained with `train_head`".into()),
     };
     let seconds = started.elapsed().as_secs_f64();
-    let sidecar = sidecar(dataset, serde_json::Value::Null);
-    let metrics = export::evaluate_bundle(&onnx, &sidecar, &validation_examples)?;
-    Ok(Trained { architecture, onnx, parameters, metrics, history, seconds })
+    let sidecar = sidecar(dataset, serde_json::Value::Null, None);
+    let metrics = export::evaluate_bundle(&onnx, &sidecar, &validation_examples, None)?;
+    Ok(Trained { architecture, onnx, parameters, metrics, history, seconds, backbone: None })
+}
+
+/// Trains a head on the musicnn backbone at `backbone_path` (named `backbone_file` in the
+/// sidecar, relative to the models folder) and evaluates the bundle through the inference path.
+pub fn train_head(
+    dataset: &Dataset,
+    backbone_path: &Path,
+    backbone_file: &str,
+    options: &FitOptions,
+) -> Result<Trained, String> {
+    let backbone = heads::load_backbone(backbone_path, backbone_file)?;
+    let mut warn = |message: String| eprintln!("warning: {message}");
+    let train_examples = dataset.split(false);
+    let validation_examples = dataset.split(true);
+    if train_examples.is_empty() || validation_examples.is_empty() {
+        return Err(format!("task `{}`: the split left no training or no validation examples", dataset.task));
+    }
+    let started = Instant::now();
+    let cache = heads::default_cache(backbone_path);
+    eprintln!(
+        "embedding {} training and {} validation files (cache {})…",
+        train_examples.len(),
+        validation_examples.len(),
+        cache.display()
+    );
+    let train = heads::embed_all(&train_examples, &backbone, &cache, &mut warn)?;
+    let validation = heads::embed_all(&validation_examples, &backbone, &cache, &mut warn)?;
+    let width: usize = backbone.ranges(&heads::backbone_ref(backbone_file).outputs)?.iter().map(|r| r.len()).sum();
+    let (head, history) = heads::fit_head(&train, &validation, width, dataset, options);
+    let onnx = heads::head_to_onnx(&head, width)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let reference = heads::backbone_ref(backbone_file);
+    let sidecar = sidecar(dataset, serde_json::Value::Null, Some(reference.clone()));
+    let metrics = export::evaluate_bundle(&onnx, &sidecar, &validation_examples, Some(backbone))?;
+    let parameters = head.num_params();
+    Ok(Trained {
+        architecture: Architecture::MusicnnHead,
+        onnx,
+        parameters,
+        metrics,
+        history,
+        seconds,
+        backbone: Some(reference),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -120,14 +175,16 @@ fn run<M: Classifier>(
     Ok((export::to_onnx(&best, shape)?, parameters, history))
 }
 
-/// The sidecar of a bundle trained on `dataset`.
-pub fn sidecar(dataset: &Dataset, metrics: serde_json::Value) -> Sidecar {
+/// The sidecar of a bundle trained on `dataset` (a head on `backbone`, if given).
+pub fn sidecar(dataset: &Dataset, metrics: serde_json::Value, backbone: Option<BackboneRef>) -> Sidecar {
     Sidecar {
         format_version: FORMAT_VERSION,
         task: dataset.task.clone(),
         labels: dataset.labels.clone(),
         features: dataset.features.clone(),
-        input_shape: dataset.features.input_shape().to_vec(),
+        input_shape: dataset.features.input_shape(),
+        backbone,
+        activation: Default::default(),
         trained_on: json!({
             "split": dataset.split_rule,
             "notes": dataset.notes,
@@ -186,8 +243,29 @@ pub fn save(
     out: &Path,
 ) -> Result<(), String> {
     let mut metrics = json!({ "validation": metrics_json(shipped, options), "command": command });
+    // Metrics of other networks measured earlier for this task stay as baselines, with their command.
+    if let Ok(text) = std::fs::read_to_string(out.join(format!("{}.json", dataset.task)))
+        && let Ok(previous) = serde_json::from_str::<serde_json::Value>(&text)
+    {
+        let mut earlier: Vec<(String, serde_json::Value)> = Vec::new();
+        if let Some(validation) = previous["metrics"].get("validation") {
+            let mut entry = validation.clone();
+            entry["command"] = previous["metrics"]["command"].clone();
+            earlier.push((format!("baseline_{}", validation["architecture"].as_str().unwrap_or("earlier")), entry));
+        }
+        for (key, value) in previous["metrics"].as_object().into_iter().flatten() {
+            if key.starts_with("baseline_") {
+                earlier.push((key.clone(), value.clone()));
+            }
+        }
+        for (key, value) in earlier {
+            if key != format!("baseline_{}", shipped.architecture.name()) && metrics.get(&key).is_none() {
+                metrics[key] = value;
+            }
+        }
+    }
     for other in others {
         metrics[format!("baseline_{}", other.architecture.name())] = metrics_json(other, options);
     }
-    export::write_bundle(out, &shipped.onnx, &sidecar(dataset, metrics))
+    export::write_bundle(out, &shipped.onnx, &sidecar(dataset, metrics, shipped.backbone.clone()))
 }

@@ -31,20 +31,23 @@ fn num(v: &Value, digits: usize) -> String {
     v.as_f64().map_or("–".into(), |x| format!("{x:.digits$}"))
 }
 
-/// The accuracy table (also shown in README).
+/// The accuracy table (also shown in README): trained bundles, with the other networks measured
+/// for the same task (baselines) beside them.
 pub fn accuracy_table(sidecars: &[Sidecar]) -> String {
     let mut out = String::from(
-        "| task | labels | validation tracks | model | params | ONNX | train time | track accuracy | track macro-F1 | segment accuracy | seed baseline (track acc / macro-F1) |\n\
-         |---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| task | labels | validation tracks | model | params | ONNX | train time | track accuracy | track macro-F1 | segment accuracy | other networks (track acc / macro-F1) |\n\
+         |---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|\n",
     );
-    for s in sidecars {
+    for s in sidecars.iter().filter(|s| !s.metrics["validation"].is_null()) {
         let v = &s.metrics["validation"];
-        let seed = &s.metrics["baseline_seed"];
-        let baseline = if seed.is_null() {
-            "–".to_string()
-        } else {
-            format!("{} / {}", pct(&seed["track_accuracy"]), num(&seed["track_macro_f1"], 3))
-        };
+        let baselines: Vec<String> = s
+            .metrics
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(key, b)| key.strip_prefix("baseline_").map(|name| (name, b)))
+            .map(|(name, b)| format!("{name} {} / {}", pct(&b["track_accuracy"]), num(&b["track_macro_f1"], 3)))
+            .collect();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {:.0} KB | {} s | {} | {} | {} | {} |",
@@ -58,7 +61,7 @@ pub fn accuracy_table(sidecars: &[Sidecar]) -> String {
             pct(&v["track_accuracy"]),
             num(&v["track_macro_f1"], 3),
             pct(&v["segment_accuracy"]),
-            baseline
+            if baselines.is_empty() { "–".to_string() } else { baselines.join("; ") }
         );
     }
     out

@@ -66,6 +66,9 @@ PYTHONHASHSEED=0 MUSICNN_PARITY_NPZ="$parity_npz" "$venv/bin/python" "$here/conv
     grep -v -E 'UserWarning: `tf\.layers|^  [a-z_0-9]+ = tf\.|^  (conv|pool|bn_|flat|dense|logits|s[0-9])|oneDNN custom operations|cpu_feature_guard|AVX2 AVX512|rebuild TensorFlow with' >&2
 )
 
+echo "== make_tags_head.py"
+"$venv/bin/python" "$here/make_tags_head.py" "$here/../.."
+
 if [ "${TRACT_PYTHON:-}" = "none" ]; then
     exit 0
 fi
