@@ -115,3 +115,28 @@ fn a_short_clip_is_padded_and_classified_and_long_ones_give_a_timeline() {
     let sum: f32 = verdict.scores.values().sum();
     assert!((sum - 1.0).abs() < 1e-4 && verdict.scores[&verdict.label] == verdict.score);
 }
+
+/// Peak resident memory of this process so far, in MB (Linux; 0 elsewhere).
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: 0 kB");
+    line.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+}
+
+#[test]
+fn hostile_models_are_refused_or_contained() {
+    let music = || AudioStream::open_file(&fixture("fixtures/audio/music_12s_22050_mono.flac")).unwrap();
+    // Logits that are NaN: the track gets a model error, not a made-up verdict.
+    let models = Models::load_dir(&fixture("models/hostile/nan")).unwrap();
+    let err = Analyzer::new(&models).analyze(music()).err().unwrap();
+    assert!(matches!(err, musicat::AnalyzeError::Model(ModelError::Inference { .. })), "{err:?}");
+    assert!(err.to_string().contains("NaN"), "{err}");
+    // A weight that declares 40 GB but holds 12 bytes is refused before anything that size exists.
+    let err = ModelBundle::from_files(&fixture("models/hostile/absurd_dims/genre.onnx")).err().unwrap();
+    assert!(matches!(err, ModelError::Onnx { .. }) && err.to_string().contains("does not match shape"), "{err}");
+    // An intermediate of 2^40 zeros is folded away by the optimiser instead of allocated.
+    let models = Models::load_dir(&fixture("models/hostile/huge_output")).unwrap();
+    let report = Analyzer::new(&models).analyze(music()).unwrap();
+    assert_eq!(report.tasks["genre"].scores.len(), 3);
+    assert!(peak_rss_mb() < 1024.0, "peak RSS {:.0} MB", peak_rss_mb());
+}
