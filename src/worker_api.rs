@@ -15,16 +15,42 @@ pub struct BundleSource {
     pub sidecar: String,
 }
 
+impl BundleSource {
+    /// The backbone file its sidecar names (`backbone/musicnn_msd.onnx`), when that is a plain
+    /// relative path to an `.onnx` file (anything else the worker refuses with the sidecar).
+    pub fn backbone_file(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Named {
+            backbone: Option<File>,
+        }
+        #[derive(Deserialize)]
+        struct File {
+            file: String,
+        }
+        let file = serde_json::from_str::<Named>(&self.sidecar).ok()?.backbone?.file;
+        let plain = file
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains(['\\', ':', '?', '#', '%']));
+        (plain && file.ends_with(".onnx")).then_some(file)
+    }
+}
+
 /// What the page asks of the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// Replace the models in use; `payload[i]` is `bundles[i]`'s ONNX file.
+    /// Replace the models in use; `payload[i]` is `bundles[i]`'s ONNX file, then
+    /// `payload[bundles.len() + j]` is the backbone file `backbones[j]` (sent once however many
+    /// bundles name it).
     LoadModels {
         /// Answered with the same number.
         request: u32,
         /// The bundles, in the payload's order.
         bundles: Vec<BundleSource>,
+        /// The backbone files the bundles' sidecars name (`backbone/musicnn_msd.onnx`), whose
+        /// bytes follow the bundles' in the payload.
+        #[serde(default)]
+        backbones: Vec<String>,
     },
     /// Decode and classify one file; `payload[0]` is its bytes.
     Analyze {
@@ -46,6 +72,9 @@ pub struct ModelSummary {
     pub labels: Vec<String>,
     /// The sidecar's `trained_on` note.
     pub trained_on: String,
+    /// Independent tags (sigmoid scores) rather than one label (softmax scores summing to 1).
+    #[serde(default)]
+    pub multi_label: bool,
 }
 
 /// The track's log-mel picture (see `features::MelThumbnail`); its pixels, row-major, are `payload[0]`.
@@ -112,5 +141,45 @@ mod tests {
         let failed = FromWorker::Failed { job: 1, message: "no".into() };
         let back: FromWorker = serde_json::from_str(&serde_json::to_string(&failed).unwrap()).unwrap();
         assert_eq!(back, failed);
+    }
+
+    #[test]
+    fn models_travel_with_the_backbones_they_name() {
+        let message = ToWorker::LoadModels {
+            request: 2,
+            bundles: vec![BundleSource { name: "tags".into(), sidecar: "{}".into() }],
+            backbones: vec!["backbone/musicnn_msd.onnx".into()],
+        };
+        let json = serde_json::to_value(&message).unwrap();
+        assert_eq!(json["backbones"], serde_json::json!(["backbone/musicnn_msd.onnx"]));
+        assert_eq!(serde_json::from_value::<ToWorker>(json).unwrap(), message);
+        // A page that names no backbones.
+        let old = serde_json::json!({"kind": "load_models", "request": 1, "bundles": []});
+        assert!(
+            matches!(serde_json::from_value(old).unwrap(), ToWorker::LoadModels { backbones, .. } if backbones.is_empty())
+        );
+    }
+
+    #[test]
+    fn the_backbone_a_sidecar_names_is_read_if_it_is_a_plain_relative_path() {
+        let named = |sidecar: &str| BundleSource { name: "x".into(), sidecar: sidecar.into() }.backbone_file();
+        let with = |file: &str| {
+            named(&format!(r#"{{"task": "tags", "backbone": {{"file": "{file}", "outputs": ["logits"]}}}}"#))
+        };
+        assert_eq!(with("backbone/musicnn_msd.onnx").as_deref(), Some("backbone/musicnn_msd.onnx"));
+        assert_eq!(with("musicnn.onnx").as_deref(), Some("musicnn.onnx"));
+        for bad in [
+            "../secret.onnx",
+            "/etc/x.onnx",
+            "a//b.onnx",
+            "http://x/y.onnx",
+            "backbone/x.bin",
+            "a/./b.onnx",
+            "%2e%2e/x.onnx",
+        ] {
+            assert_eq!(with(bad), None, "{bad}");
+        }
+        assert_eq!(named(r#"{"task": "genre"}"#), None);
+        assert_eq!(named("not json"), None);
     }
 }
