@@ -1,4 +1,4 @@
-//! The browser app's entry point (trunk builds it for wasm32; the Web Worker is `src/bin/worker.rs`).
+//! The browser app's entry point (trunk builds it for wasm32; the Web Worker is `src/bin/worker/`).
 //! On native targets this binary only points to the `classify` CLI.
 
 mod app;

@@ -2,17 +2,24 @@
 //! bundles and decodes, analyses and classifies dropped files off the page's thread.
 //! Messages are `musicat::worker_api`. On native targets this binary only explains itself.
 
+#[cfg(any(target_arch = "wasm32", test))]
+mod picture;
+
 #[cfg(target_arch = "wasm32")]
 mod worker {
     use std::cell::RefCell;
 
     use js_sys::{Array, Reflect, Uint8Array};
-    use musicat::features::{FeatureParams, MelThumbnail};
+    use musicat::features::MelThumbnail;
+    use musicat::model::backbone::BackboneCache;
+    use musicat::model::runner::Activation;
     use musicat::worker_api::{BundleSource, FromWorker, ModelSummary, PictureShape, ToWorker};
     use musicat::{Analyzer, AudioStream, ModelBundle, Models};
     use serde::Serialize;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+    use super::picture::PictureSource;
 
     /// Rows of the spectrogram picture.
     const PICTURE_ROWS: usize = 64;
@@ -23,6 +30,8 @@ mod worker {
 
     thread_local! {
         static MODELS: RefCell<Option<Models>> = const { RefCell::new(None) };
+        /// Backbones loaded so far: heads naming one share it, across loads of the models too.
+        static BACKBONES: RefCell<BackboneCache> = RefCell::new(BackboneCache::default());
     }
 
     fn scope() -> DedicatedWorkerGlobalScope {
@@ -60,7 +69,19 @@ mod worker {
         Some(array.to_vec())
     }
 
-    fn load_models(data: &JsValue, request: u32, bundles: Vec<BundleSource>) {
+    /// The bytes of the backbone `file`, sent as `backbones[j]` after the `bundles` ONNX files.
+    fn backbone_bytes(data: &JsValue, bundles: usize, backbones: &[String], file: &str) -> Result<Vec<u8>, String> {
+        let missing = || {
+            format!(
+                "the app has no backbone `{file}` (a model on a backbone can only use one shipped in its models folder)"
+            )
+        };
+        let j = backbones.iter().position(|b| b == file).ok_or_else(missing)?;
+        payload(data, (bundles + j) as u32).ok_or_else(missing)
+    }
+
+    fn load_models(data: &JsValue, request: u32, bundles: Vec<BundleSource>, backbones: &[String]) {
+        let count = bundles.len();
         let mut loaded = Vec::new();
         let mut summaries = Vec::new();
         let mut refused = Vec::new();
@@ -69,7 +90,14 @@ mod worker {
                 refused.push((source.name, "its ONNX file did not arrive".to_string()));
                 continue;
             };
-            match ModelBundle::from_bytes(&source.name, &onnx, &source.sidecar) {
+            let bundle = BACKBONES.with(|cache| {
+                ModelBundle::from_parts(&source.name, &onnx, &source.sidecar, |file, sidecar| {
+                    cache
+                        .borrow_mut()
+                        .get_or_load(file, &sidecar.features, || backbone_bytes(data, count, backbones, file))
+                })
+            });
+            match bundle {
                 Ok(bundle) if loaded.iter().any(|b: &ModelBundle| b.task() == bundle.task()) => {
                     refused.push((source.name, format!("another model already does the task \"{}\"", bundle.task())))
                 }
@@ -84,6 +112,7 @@ mod worker {
                         task: bundle.task().to_string(),
                         labels: bundle.sidecar.labels.clone(),
                         trained_on,
+                        multi_label: bundle.sidecar.activation == Activation::Sigmoid,
                     });
                     loaded.push(bundle);
                 }
@@ -105,7 +134,7 @@ mod worker {
             let stream = AudioStream::open_bytes(bytes, extension).map_err(|e| e.to_string())?;
             let mut analyzer = Analyzer::new(models);
             let mut picture = MelThumbnail::new(PICTURE_ROWS, PICTURE_COLUMNS_PER_SECOND);
-            let mut picture_params: Option<FeatureParams> = None;
+            let mut source = PictureSource::choose(models.bundles().iter().map(|b| &b.sidecar.features));
             let mut last = 0.0;
             let report = analyzer
                 .analyze_observed(
@@ -118,9 +147,10 @@ mod worker {
                     },
                     &mut |segment| {
                         // Tasks with other feature parameters see the same audio: draw one set.
-                        let params = picture_params.get_or_insert_with(|| segment.params.clone());
-                        if *params == *segment.params {
-                            picture.add(segment.params, segment.start_s, segment.end_s, segment.db);
+                        let Some(source) = source.as_mut() else { return };
+                        let (start_s, end_s) = source.span(segment.start_s, segment.end_s);
+                        if let Some(db) = source.decibels(segment.params, segment.db) {
+                            picture.add(segment.params, start_s, end_s, db);
                         }
                     },
                 )
@@ -144,7 +174,9 @@ mod worker {
     fn on_message(event: MessageEvent) {
         let data = event.data();
         match serde_wasm_bindgen::from_value::<ToWorker>(data.clone()) {
-            Ok(ToWorker::LoadModels { request, bundles }) => load_models(&data, request, bundles),
+            Ok(ToWorker::LoadModels { request, bundles, backbones }) => {
+                load_models(&data, request, bundles, &backbones)
+            }
             Ok(ToWorker::Analyze { job, name }) => analyze(&data, job, &name),
             Err(e) => web_sys::console::error_1(&format!("musicat worker: unreadable message: {e}").into()),
         }
