@@ -1,16 +1,16 @@
 //! The models on offer: the shipped bundles listed in `models/index.json`, and the user's own
 //! bundles, validated by the worker and then remembered in IndexedDB with the on/off choices.
 
-use crate::worker_api::ModelSummary;
+use crate::worker_api::{BundleSource, ModelSummary};
 use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{File, Response};
+use web_sys::File;
 
 use super::db::{self, LABELS, MODELS, js_error};
-use super::engine;
+use super::{backbones, engine, fetch};
 use super::state::{AppState, ModelEntry, ModelSource};
 
 /// `models/index.json`.
@@ -41,25 +41,6 @@ struct LabelRow {
     index: usize,
 }
 
-async fn fetch(url: &str) -> Result<Response, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| js_error(url, e))?;
-    let response: Response = response.dyn_into().map_err(|e| js_error(url, e))?;
-    if response.ok() { Ok(response) } else { Err(format!("{url}: HTTP {}", response.status())) }
-}
-
-async fn fetch_text(url: &str) -> Result<String, String> {
-    let response = fetch(url).await?;
-    let text = response.text().map_err(|e| js_error(url, e))?;
-    JsFuture::from(text).await.map_err(|e| js_error(url, e))?.as_string().ok_or_else(|| format!("{url}: not text"))
-}
-
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let response = fetch(url).await?;
-    let buffer = response.array_buffer().map_err(|e| js_error(url, e))?;
-    Ok(Uint8Array::new(&JsFuture::from(buffer).await.map_err(|e| js_error(url, e))?).to_vec())
-}
-
 async fn read_file(file: &File) -> Result<Vec<u8>, String> {
     let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| js_error(&file.name(), e))?;
     Ok(Uint8Array::new(&buffer).to_vec())
@@ -73,23 +54,34 @@ fn entry(name: String, source: ModelSource, enabled: bool) -> ModelEntry {
         task: None,
         labels: Vec::new(),
         trained_on: String::new(),
+        multi_label: false,
         error: None,
         pending: false,
+    }
+}
+
+/// Fetches the shipped backbone a user's own model names, if any. When there is none of that
+/// name, the worker refuses the model and says so.
+async fn fetch_backbone(name: &str, sidecar: &str) {
+    let bundle = BundleSource { name: name.to_string(), sidecar: sidecar.to_string() };
+    if let Err(e) = backbones::fetch_for(&bundle).await {
+        web_sys::console::warn_1(&format!("your model \"{name}\": {e}").into());
     }
 }
 
 /// Loads the shipped models and the user's own, then hands them to the worker.
 pub async fn load(state: AppState) {
     let mut entries = Vec::new();
-    match fetch_text("models/index.json")
+    match fetch::text("models/index.json")
         .await
         .and_then(|t| serde_json::from_str::<Index>(&t).map_err(|e| format!("models/index.json is not valid: {e}")))
     {
         Ok(index) => {
             for name in index.bundles {
                 let files = async {
-                    let sidecar = fetch_text(&format!("models/{name}.json")).await?;
-                    let onnx = fetch_bytes(&format!("models/{name}.onnx")).await?;
+                    let sidecar = fetch::text(&format!("models/{name}.json")).await?;
+                    let onnx = fetch::bytes(&format!("models/{name}.onnx")).await?;
+                    backbones::fetch_for(&BundleSource { name: name.clone(), sidecar: sidecar.clone() }).await?;
                     Ok::<_, String>((sidecar, onnx))
                 };
                 match files.await {
@@ -112,6 +104,7 @@ pub async fn load(state: AppState) {
                         let onnx =
                             Reflect::get(&raw, &"onnx".into()).ok().and_then(|v| v.dyn_into::<Uint8Array>().ok());
                         if let (Some(sidecar), Some(onnx)) = (row.sidecar, onnx) {
+                            fetch_backbone(&row.id, &sidecar).await;
                             engine::remember_bundle(&row.id, sidecar, onnx.to_vec());
                             entries.push(entry(row.id, ModelSource::Own, row.enabled));
                         }
@@ -138,6 +131,7 @@ pub fn models_loaded(state: AppState, loaded: &[ModelSummary], refused: &[(Strin
                 e.task = Some(s.task.clone());
                 e.labels = s.labels.clone();
                 e.trained_on = s.trained_on.clone();
+                e.multi_label = s.multi_label;
                 e.error = None;
                 // Shipped models get their row (task, labels) too; own ones once, with their files.
                 if e.pending || e.source == ModelSource::Shipped {
@@ -266,6 +260,7 @@ pub async fn add_own(state: AppState, files: Vec<File>) {
                 state.notice(format!("{}: the sidecar is not UTF-8 text", json.name()));
                 return;
             };
+            fetch_backbone(&name, &sidecar).await;
             engine::remember_bundle(&name, sidecar, onnx);
             let mut own = entry(name, ModelSource::Own, true);
             own.pending = true;

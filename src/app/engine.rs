@@ -244,6 +244,15 @@ fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, pic
     let file = forget_file(job);
     let name = state.jobs.with_untracked(|jobs| jobs.iter().find(|j| j.id == job).map(|j| j.name.clone()));
     let name = name.unwrap_or_else(|| format!("file {job}"));
+    // (task, model, multi-label) of each model in use.
+    let in_use: Vec<(String, String, bool)> = state.models.with_untracked(|m| {
+        m.iter()
+            .filter(|e| e.enabled && e.error.is_none())
+            .filter_map(|e| Some((e.task.clone()?, e.name.clone(), e.multi_label)))
+            .collect()
+    });
+    let multi_label =
+        in_use.iter().filter(|(task, _, tags)| *tags && report.tasks.contains_key(task)).map(|(t, _, _)| t.clone()).collect();
     let record = TrackRecord {
         id: format!("{:.0}-{job}", js_sys::Date::now()),
         format: name.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default(),
@@ -251,12 +260,8 @@ fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, pic
         name,
         added_ms: js_sys::Date::now(),
         report,
-        models: state.models.with_untracked(|m| {
-            m.iter()
-                .filter(|e| e.enabled && e.error.is_none())
-                .filter_map(|e| e.task.clone().map(|t| (t, e.name.clone())))
-                .collect()
-        }),
+        models: in_use.into_iter().map(|(task, model, _)| (task, model)).collect(),
+        multi_label,
     };
     let id = record.id.clone();
     if let Some(url) = file.and_then(|f| web_sys::Url::create_object_url_with_blob(&f).ok()) {
@@ -311,7 +316,10 @@ pub fn send_models(state: AppState) {
         let engine = engine.as_mut().filter(|e| e.ready)?;
         engine.request += 1;
         engine.models_ready = false;
-        Some(post(&engine.worker, &ToWorker::LoadModels { request: engine.request, bundles }, payload))
+        let (backbones, bytes) = super::backbones::payload(&bundles);
+        payload.extend(bytes);
+        let message = ToWorker::LoadModels { request: engine.request, bundles, backbones };
+        Some(post(&engine.worker, &message, payload))
     });
     match sent {
         Some(Ok(())) => state.engine.set(EngineStatus::LoadingModels),

@@ -1,8 +1,9 @@
-//! The library as CSV (one row per track, a verdict, confidence and top 3 per task) and JSON.
+//! The library as CSV (one row per track, a verdict, confidence and top 3 per task, top 5 for a
+//! multi-label task) and JSON.
 
 use std::collections::BTreeSet;
 
-use super::record::TrackRecord;
+use super::record::{TOP_LABELS, TrackRecord};
 
 /// Quotes a CSV field when needed (RFC 4180), and defuses spreadsheet formulas.
 fn field(value: &str) -> String {
@@ -16,13 +17,24 @@ pub fn tasks_of(tracks: &[TrackRecord]) -> Vec<String> {
     tasks.into_iter().cloned().collect()
 }
 
+/// How many labels the CSV lists for `task`: the most any of the tracks shows.
+fn top_count(tracks: &[TrackRecord], task: &str) -> usize {
+    tracks.iter().filter(|t| t.report.tasks.contains_key(task)).map(|t| t.top_count(task)).max().unwrap_or(TOP_LABELS)
+}
+
 /// CSV with a header: `name,format,duration_s,added_ms`, then `<task>,<task>_confidence,<task>_top3`
-/// for every task.
+/// for every task (`<task>_top5` for a multi-label one).
 pub fn to_csv(tracks: &[TrackRecord]) -> String {
-    let tasks = tasks_of(tracks);
+    let tasks: Vec<(String, usize)> = tasks_of(tracks)
+        .into_iter()
+        .map(|task| {
+            let k = top_count(tracks, &task);
+            (task, k)
+        })
+        .collect();
     let mut header = vec!["name".to_string(), "format".into(), "duration_s".into(), "added_ms".into()];
-    for task in &tasks {
-        header.extend([task.clone(), format!("{task}_confidence"), format!("{task}_top3")]);
+    for (task, k) in &tasks {
+        header.extend([task.clone(), format!("{task}_confidence"), format!("{task}_top{k}")]);
     }
     let mut out = header.iter().map(|h| field(h)).collect::<Vec<_>>().join(",");
     out.push_str("\r\n");
@@ -33,10 +45,10 @@ pub fn to_csv(tracks: &[TrackRecord]) -> String {
             format!("{:.2}", track.report.duration_s),
             format!("{:.0}", track.added_ms),
         ];
-        for task in &tasks {
+        for (task, k) in &tasks {
             match track.report.tasks.get(task) {
                 Some(v) => {
-                    let top: Vec<String> = v.top(3).iter().map(|(l, s)| format!("{l} {s:.3}")).collect();
+                    let top: Vec<String> = v.top(*k).iter().map(|(l, s)| format!("{l} {s:.3}")).collect();
                     row.extend([field(&v.label), format!("{:.4}", v.score), field(&top.join("; "))]);
                 }
                 None => row.extend([String::new(), String::new(), String::new()]),
@@ -55,7 +67,7 @@ pub fn to_json(tracks: &[TrackRecord]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::record::tests::sample;
+    use super::super::record::tests::{sample, tagged};
     use super::*;
 
     #[test]
@@ -75,6 +87,21 @@ mod tests {
             "'=SUM(A1).mp3,mp3,15.00,2,rock,0.7500,rock 0.750; zzz 0.250,calm,0.7500,calm 0.750; angry 0.250"
         );
         assert_eq!(lines[3], "");
+    }
+
+    #[test]
+    fn a_multi_label_task_exports_its_top_5_tags() {
+        let csv = to_csv(&[tagged("1", "a.mp3", 1.0), sample("2", "b.mp3", "rock", 2.0)]);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(lines[0].ends_with(",tags,tags_confidence,tags_top5"), "{}", lines[0]);
+        assert!(
+            lines[1].ends_with(",rock,0.9000,rock 0.900; guitar 0.800; 80s 0.700; male vocalists 0.600; sad 0.200"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].ends_with(",,,"), "{}", lines[2]);
+        let json = to_json(&[tagged("1", "a.mp3", 1.0)]);
+        assert!(json.contains("\"multi_label\": [\n      \"tags\"\n    ]"), "{json}");
     }
 
     #[test]

@@ -14,11 +14,13 @@ macro_rules! browser_modules {
 }
 
 browser_modules!(
+    backbones,
     batch,
     catalog,
     db,
     drop_zone,
     engine,
+    fetch,
     files,
     library,
     model_picker,

@@ -1,10 +1,15 @@
 //! A classified track as the library keeps it, and its rows in the IndexedDB stores
 //! (track, classification, segment prediction), following the entity diagram in README.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::report::{SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
 use serde::{Deserialize, Serialize};
+
+/// Labels shown per task: the top 3 of a one-label task (their scores sum to at most 1)…
+pub const TOP_LABELS: usize = 3;
+/// …and the top 5 of a multi-label task (each tag scored on its own).
+pub const TOP_TAGS: usize = 5;
 
 /// One track in the library with everything the models said about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +29,9 @@ pub struct TrackRecord {
     /// The model (bundle name) that did each task.
     #[serde(default)]
     pub models: BTreeMap<String, String>,
+    /// The tasks whose scores are independent tags (sigmoid) rather than one label's share.
+    #[serde(default)]
+    pub multi_label: BTreeSet<String>,
 }
 
 /// The `tracks` store row.
@@ -49,6 +57,9 @@ pub struct ClassificationRow {
     pub label: String,
     pub score: f32,
     pub scores: BTreeMap<String, f32>,
+    /// The scores are independent tags (see [`TrackRecord::multi_label`]).
+    #[serde(default)]
+    pub multi_label: bool,
 }
 
 /// The `segments` store row: one task's label for one slice (key `track/task/index`); a
@@ -98,6 +109,7 @@ impl TrackRecord {
                 label: v.label.clone(),
                 score: v.score,
                 scores: v.scores.clone(),
+                multi_label: self.multi_label.contains(task),
             })
             .collect();
         let mut segments = Vec::new();
@@ -137,6 +149,7 @@ impl TrackRecord {
                     added_ms: t.added_ms,
                     report,
                     models: BTreeMap::new(),
+                    multi_label: BTreeSet::new(),
                 };
                 (t.id, record)
             })
@@ -145,6 +158,9 @@ impl TrackRecord {
             if let Some(r) = records.get_mut(&c.track_id) {
                 if !c.model.is_empty() {
                     r.models.insert(c.task.clone(), c.model);
+                }
+                if c.multi_label {
+                    r.multi_label.insert(c.task.clone());
                 }
                 r.report.tasks.insert(c.task, TaskVerdict { label: c.label, score: c.score, scores: c.scores });
             }
@@ -169,6 +185,11 @@ impl TrackRecord {
         let mut out: Vec<TrackRecord> = records.into_values().collect();
         out.sort_by(|a, b| b.added_ms.total_cmp(&a.added_ms).then_with(|| a.name.cmp(&b.name)));
         out
+    }
+
+    /// How many of `task`'s labels to show: [`TOP_TAGS`] for a multi-label task, else [`TOP_LABELS`].
+    pub fn top_count(&self, task: &str) -> usize {
+        if self.multi_label.contains(task) { TOP_TAGS } else { TOP_LABELS }
     }
 
     /// The label the track got for `task`, if that task ran on it.
@@ -219,7 +240,29 @@ pub(crate) mod tests {
             models: [("genre".to_string(), "genre".to_string()), ("mood".to_string(), "my mood".to_string())]
                 .into_iter()
                 .collect(),
+            multi_label: BTreeSet::new(),
         }
+    }
+
+    /// [`sample`] with a multi-label `tags` task of seven tags (four of them above one half).
+    pub fn tagged(id: &str, name: &str, added_ms: f64) -> TrackRecord {
+        let mut record = sample(id, name, "jazz", added_ms);
+        let scores: BTreeMap<String, f32> = [
+            ("rock", 0.9),
+            ("guitar", 0.8),
+            ("80s", 0.7),
+            ("male vocalists", 0.6),
+            ("sad", 0.2),
+            ("jazz", 0.1),
+            ("pop", 0.05),
+        ]
+        .into_iter()
+        .map(|(l, s)| (l.to_string(), s))
+        .collect();
+        record.report.tasks.insert("tags".into(), TaskVerdict { label: "rock".into(), score: 0.9, scores });
+        record.models.insert("tags".into(), "tags".into());
+        record.multi_label.insert("tags".into());
+        record
     }
 
     #[test]
@@ -237,5 +280,15 @@ pub(crate) mod tests {
         // Rows of a deleted track are ignored.
         rows.segments.push(SegmentRow { track_id: "gone".into(), ..rows.segments[0].clone() });
         assert_eq!(TrackRecord::from_rows(rows), vec![b, a]);
+    }
+
+    #[test]
+    fn a_multi_label_task_is_kept_as_such_and_shows_five_tags() {
+        let record = tagged("1", "a.mp3", 1.0);
+        let rows = record.to_rows();
+        let tags: Vec<bool> = rows.classifications.iter().map(|c| c.multi_label).collect();
+        assert_eq!(tags, vec![false, false, true], "genre, mood, tags");
+        assert_eq!(TrackRecord::from_rows(rows), vec![record.clone()]);
+        assert_eq!((record.top_count("tags"), record.top_count("genre")), (TOP_TAGS, TOP_LABELS));
     }
 }

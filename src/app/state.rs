@@ -66,6 +66,8 @@ pub struct ModelEntry {
     pub task: Option<String>,
     pub labels: Vec<String>,
     pub trained_on: String,
+    /// Independent tags (sigmoid), not one label.
+    pub multi_label: bool,
     /// Why the worker refused it.
     pub error: Option<String>,
     /// A user's model not yet validated by the worker.

@@ -1,4 +1,5 @@
-//! The verdict of each task: label, confidence bar and the top 3.
+//! The verdict of each task: label, confidence bar and the top 3 labels (of a multi-label task
+//! such as tags, the top 5 tags, each with its own probability).
 
 use leptos::prelude::*;
 
@@ -12,8 +13,10 @@ pub fn Verdicts(track: TrackRecord) -> impl IntoView {
         .tasks
         .iter()
         .map(|(task, verdict)| {
+            let count = track.top_count(task);
+            let tags = track.multi_label.contains(task);
             let top = verdict
-                .top(3)
+                .top(count)
                 .into_iter()
                 .map(|(label, score)| {
                     let colour = label_colour(Some(verdict), label);
@@ -30,13 +33,14 @@ pub fn Verdicts(track: TrackRecord) -> impl IntoView {
                 })
                 .collect_view();
             view! {
-                <div class="verdict" data-testid="verdict" data-task=task.clone()>
+                <div class="verdict" data-testid="verdict" data-task=task.clone() data-multi-label=tags.to_string()>
                     <h3>
                         <span class="task">{task.clone()}</span>
                         <span class="label" data-testid="verdict-label">{verdict.label.clone()}</span>
                         <span class="score">{percent(verdict.score)}</span>
                     </h3>
-                    <ol class="tops" aria-label=format!("top 3 {task}")>{top}</ol>
+                    {tags.then(|| view! { <p class="hint tags-note">"each tag scored on its own"</p> })}
+                    <ol class="tops" aria-label=format!("top {count} {task}")>{top}</ol>
                 </div>
             }
         })
