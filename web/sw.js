@@ -1,4 +1,4 @@
-// Musicat's service worker: keeps the app and its models so the app works offline.
+// Musicat's service worker: keeps the app, its models and their backbones so the app works offline.
 // Network first (a new build is picked up while online), the cache when the network is off.
 const CACHE = 'musicat-v1';
 const APP = [
@@ -14,6 +14,16 @@ async function precache() {
     const index = await (await fetch('./models/index.json')).json();
     const files = index.bundles.flatMap((name) => [`./models/${name}.json`, `./models/${name}.onnx`]);
     await Promise.all(files.map((url) => cache.add(url).catch(() => undefined)));
+    // The backbones the bundles are heads on (`"backbone": {"file": …}`, relative to models/), each once.
+    const backbones = new Set();
+    for (const name of index.bundles) {
+      const sidecar = await cache.match(`./models/${name}.json`);
+      const file = sidecar && (await sidecar.json().catch(() => ({}))).backbone?.file;
+      if (typeof file === 'string') backbones.add(new URL(`./models/${file}`, self.location.href).href);
+    }
+    const own = new URL('./', self.location.href).href;
+    const inside = [...backbones].filter((url) => url.startsWith(own));
+    await Promise.all(inside.map((url) => cache.add(url).catch(() => undefined)));
   } catch (_) {
     // No shipped models: nothing more to keep.
   }
