@@ -147,3 +147,43 @@ fn the_cli_reports_every_corpus_file_on_its_row_in_bounded_memory() {
     let peak = children_peak_rss_mb();
     assert!(peak < 300.0, "classify peaked at {peak:.0} MB on the corpus");
 }
+
+#[test]
+fn a_500_file_batch_with_10_percent_broken_files_loses_nothing() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("batch-500");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = std::fs::read(fixture("fixtures/audio/short_1.5s_22050_mono.wav")).unwrap();
+    let broken: Vec<(String, Vec<u8>)> = expected()
+        .into_iter()
+        .filter(|(_, outcomes)| !outcomes.iter().any(|o| o == "ok"))
+        .map(|(name, _)| (name.clone(), std::fs::read(corpus().join(&name)).unwrap()))
+        .collect();
+    for i in 0..500 {
+        let (name, bytes) = if i % 10 == 9 {
+            let (name, bytes) = &broken[(i / 10) % broken.len()];
+            (format!("{i:03}-{name}"), bytes)
+        } else {
+            (format!("{i:03}-good.wav"), &good)
+        };
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_classify"))
+        .arg("--models")
+        .arg(fixture("models/fixture"))
+        .args(["--format", "csv"])
+        .arg(&dir)
+        .output()
+        .expect("run classify");
+    assert_eq!(out.status.code(), Some(1));
+    let mut reader = csv::Reader::from_reader(&out.stdout[..]);
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (path, error, genre) = (column("path"), column("error"), column("genre_label"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 500, "one row per file");
+    let failed: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[error].is_empty()).collect();
+    assert_eq!(failed.len(), 50, "exactly the broken files fail");
+    assert!(failed.iter().all(|r| !r[path].ends_with("good.wav") && r[genre].is_empty()));
+    assert!(rows.iter().filter(|r| r[error].is_empty()).all(|r| !r[genre].is_empty()));
+}
