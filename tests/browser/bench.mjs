@@ -98,7 +98,9 @@ const files = await readdir(dist);
 const pick = (ext) => files.filter((f) => extname(f) === ext).map((f) => join(dist, f));
 for (const wasm of pick('.wasm')) console.log(`${wasm.split('/').pop()}: ${await gzipped([wasm])}`);
 console.log(`JS: ${await gzipped(pick('.js'))}`);
-const models = (await readdir(join(dist, 'models'))).map((f) => join(dist, 'models', f));
+// Every file under models/, backbones (models/backbone/) included.
+const models = (await readdir(join(dist, 'models'), { recursive: true, withFileTypes: true }))
+  .filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
 console.log(`models (${models.length} files): ${await gzipped(models)}`);
 
 await context.close();
