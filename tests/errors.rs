@@ -61,3 +61,25 @@ fn nan_and_infinity_samples_are_reported() {
     assert!(matches!(e, AudioError::NonFiniteSamples { .. }), "{e:?}");
     assert!(e.to_string().contains("NaN"));
 }
+
+#[test]
+fn limits_on_length_and_size_are_explicit() {
+    let mut stream =
+        musicat::AudioStream::open_file(&common::fixture("fixtures/audio/music_12s_22050_mono.flac")).unwrap();
+    stream.limit_seconds(2.0);
+    let err = loop {
+        match stream.next_chunk() {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("a 12 s file passed a 2 s limit"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err, AudioError::TooLong { maximum_s: 2.0 });
+    assert!(err.to_string().contains("longer than 2.0 s"), "{err}");
+    let err = musicat::AudioStream::check_in_memory_size(3 << 30).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the file is 3072 MB; files read into memory (as the browser app does) may be at most 1024 MB"
+    );
+    assert!(musicat::AudioStream::check_in_memory_size(200 << 20).is_ok());
+}

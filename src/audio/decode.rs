@@ -20,6 +20,10 @@ pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=384_000;
 pub const MAX_CHANNELS: usize = 64;
 /// Shortest file accepted, in seconds.
 pub const MIN_SECONDS: f64 = 0.1;
+/// Longest file accepted, in seconds (4 hours): past it, decoding stops with [`AudioError::TooLong`].
+pub const MAX_SECONDS: f64 = 4.0 * 3600.0;
+/// Largest file accepted in memory ([`AudioStream::open_bytes`], the browser app): 1 GiB.
+pub const MAX_IN_MEMORY_BYTES: u64 = 1 << 30;
 /// Smallest file that can hold an audio header.
 const MIN_BYTES: usize = 12;
 /// Packets in a row that may fail to decode before the file is declared damaged.
@@ -37,6 +41,7 @@ pub struct AudioStream {
     interleaved: Vec<f32>,
     mono: Vec<f32>,
     decoded_frames: u64,
+    max_frames: u64,
     bad_packets_in_a_row: usize,
     finished: bool,
 }
@@ -52,8 +57,17 @@ impl AudioStream {
         Self::open(Box::new(file), &head, extension)
     }
 
+    /// Refuses a file of `bytes` that is too large to hold in memory (check before reading it).
+    pub fn check_in_memory_size(bytes: u64) -> Result<(), AudioError> {
+        if bytes > MAX_IN_MEMORY_BYTES {
+            return Err(AudioError::TooLarge { bytes, maximum: MAX_IN_MEMORY_BYTES });
+        }
+        Ok(())
+    }
+
     /// Opens a file held in memory (e.g. dropped on the page).
     pub fn open_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Self, AudioError> {
+        Self::check_in_memory_size(bytes.len() as u64)?;
         let head = bytes[..bytes.len().min(512)].to_vec();
         Self::open(Box::new(Cursor::new(bytes)), &head, extension)
     }
@@ -112,9 +126,15 @@ impl AudioStream {
             interleaved: Vec::new(),
             mono: Vec::new(),
             decoded_frames: 0,
+            max_frames: (MAX_SECONDS * sample_rate as f64) as u64,
             bad_packets_in_a_row: 0,
             finished: false,
         })
+    }
+
+    /// Lowers the longest duration accepted (for tests and callers with tighter budgets).
+    pub fn limit_seconds(&mut self, seconds: f64) {
+        self.max_frames = self.max_frames.min((seconds * self.sample_rate as f64) as u64);
     }
 
     /// The file's sample rate in Hz.
@@ -178,6 +198,10 @@ impl AudioStream {
                 return Err(AudioError::NonFiniteSamples { at_s });
             }
             self.decoded_frames += self.mono.len() as u64;
+            if self.decoded_frames > self.max_frames {
+                let maximum_s = self.max_frames as f64 / self.sample_rate as f64;
+                return Err(AudioError::TooLong { maximum_s });
+            }
             return Ok(Some(&self.mono));
         }
         self.check_complete()?;

@@ -43,6 +43,20 @@ pub enum AudioError {
         /// The minimum accepted.
         minimum_s: f64,
     },
+    /// Longer than Musicat classifies.
+    #[error("the file is longer than {}, the longest Musicat classifies; split it first", human_duration(*.maximum_s))]
+    TooLong {
+        /// The limit, in seconds.
+        maximum_s: f64,
+    },
+    /// Too large to hold in memory (the browser app reads a file whole).
+    #[error("the file is {} MB; files read into memory (as the browser app does) may be at most {} MB", .bytes >> 20, .maximum >> 20)]
+    TooLarge {
+        /// Its size.
+        bytes: u64,
+        /// The limit.
+        maximum: u64,
+    },
     /// NaN or infinite samples (only float WAV files can carry them).
     #[error("the file contains invalid samples (NaN or infinity) at {at_s:.2} s")]
     NonFiniteSamples {
