@@ -25,6 +25,11 @@ cargo clippy --all-targets --features train -- -D warnings
 step "cargo test --features train (native, including the trainer's end-to-end test)"
 cargo test --features train
 
+# Licence, ban and source policy (deny.toml); needs no network once the crates are fetched.
+step "cargo deny check licenses bans sources"
+command -v cargo-deny >/dev/null || cargo install cargo-deny --locked
+cargo deny --offline check licenses bans sources
+
 # The app's release profile, so trunk's build of the worker below reuses these artifacts.
 step "cargo build --lib --target wasm32-unknown-unknown --profile wasm-release"
 cargo build --lib --target wasm32-unknown-unknown --profile wasm-release
