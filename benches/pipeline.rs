@@ -46,6 +46,7 @@ fn main() {
         "| track | audio | decode ms | resample ms | mel ms | inference ms | total ms | × real time |\n|---|---|---:|---:|---:|---:|---:|---:|"
     );
     let mut analyzer = Analyzer::new(&models);
+    let three_minutes = tracks.iter().find(|(s, p)| *s == 180 && p.extension().is_some_and(|e| e == "wav")).cloned();
     for (seconds, path) in tracks {
         let mut runs: Vec<StageTimes> = (0..RUNS).map(|_| time_one(&mut analyzer, &path)).collect();
         runs.sort_by_key(total);
@@ -60,6 +61,31 @@ fn main() {
             ms(median.inference),
             ms(total(&median)),
             seconds as f64 / total(&median).as_secs_f64()
+        );
+    }
+    if let Some((_, path)) = three_minutes {
+        per_task(&models_dir, &models.task_names(), &path);
+    }
+}
+
+/// One model at a time on the 3-minute WAV: what each task costs on its own.
+fn per_task(models_dir: &Path, tasks: &[String], path: &Path) {
+    println!("\n| task (alone) | network | total ms per 3-min track | inference ms |\n|---|---|---:|---:|");
+    for task in tasks {
+        let Ok(models) = Models::load_dir(models_dir).and_then(|m| m.select(std::slice::from_ref(task))) else {
+            continue;
+        };
+        let network =
+            models.bundles()[0].sidecar.metrics["validation"]["architecture"].as_str().unwrap_or("pretrained");
+        let network = network.to_string();
+        let mut analyzer = Analyzer::new(&models);
+        let mut runs: Vec<StageTimes> = (0..3).map(|_| time_one(&mut analyzer, path)).collect();
+        runs.sort_by_key(total);
+        let median = runs[1];
+        println!(
+            "| {task} | {network} | {:.0} | {:.0} |",
+            total(&median).as_secs_f64() * 1000.0,
+            median.inference.as_secs_f64() * 1000.0
         );
     }
 }
