@@ -20,6 +20,9 @@ pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=384_000;
 pub const MAX_CHANNELS: usize = 64;
 /// Shortest file accepted, in seconds.
 pub const MIN_SECONDS: f64 = 0.1;
+/// Largest sample magnitude accepted (60 dB over full scale): float files may exceed ±1 a
+/// little, but values beyond this are corrupt data and would overflow the spectrogram.
+pub const MAX_SAMPLE: f32 = 1000.0;
 /// Longest file accepted, in seconds (4 hours): past it, decoding stops with [`AudioError::TooLong`].
 pub const MAX_SECONDS: f64 = 4.0 * 3600.0;
 /// Largest file accepted in memory ([`AudioStream::open_bytes`], the browser app): 1 GiB.
@@ -193,7 +196,7 @@ impl AudioStream {
             }
             buffer.copy_to_vec_interleaved(&mut self.interleaved);
             downmix(&self.interleaved, channels, &mut self.mono);
-            if let Some(bad) = self.mono.iter().position(|s| !s.is_finite()) {
+            if let Some(bad) = self.mono.iter().position(|s| !s.is_finite() || s.abs() > MAX_SAMPLE) {
                 let at_s = (self.decoded_frames + bad as u64) as f64 / self.sample_rate as f64;
                 return Err(AudioError::NonFiniteSamples { at_s });
             }

@@ -57,8 +57,8 @@ pub enum AudioError {
         /// The limit.
         maximum: u64,
     },
-    /// NaN or infinite samples (only float WAV files can carry them).
-    #[error("the file contains invalid samples (NaN or infinity) at {at_s:.2} s")]
+    /// NaN, infinite or absurdly large samples (only float WAV files can carry them).
+    #[error("the file contains invalid samples (NaN, infinity or values far beyond full scale) at {at_s:.2} s")]
     NonFiniteSamples {
         /// Where the first one is.
         at_s: f64,

@@ -50,7 +50,7 @@ impl OnnxRunner {
             )));
         }
         let onnx_error = |e: TractError| RunnerError::Onnx(format!("{e:#}"));
-        let mut model = tract_onnx::onnx().model_for_read(&mut &onnx[..]).map_err(onnx_error)?;
+        let mut model = parse(onnx)?;
         if model.input_outlets().map_or(0, |i| i.len()) != 1 {
             return Err(RunnerError::Mismatch("the model must have exactly one input".into()));
         }
@@ -132,6 +132,40 @@ impl OnnxRunner {
             activation.apply_into(row, probabilities);
         }
         Ok(())
+    }
+}
+
+/// Parses ONNX bytes, refusing graphs that would make tract's translation panic.
+fn parse(onnx: &[u8]) -> Result<InferenceModel, RunnerError> {
+    let framework = tract_onnx::onnx();
+    let proto = framework
+        .proto_model_for_read(&mut &onnx[..])
+        .map_err(|e| RunnerError::Onnx(format!("it is not a valid ONNX file: {e:#}")))?;
+    let graph = proto.graph.as_ref().ok_or_else(|| RunnerError::Onnx("it holds no graph".into()))?;
+    let produced: std::collections::HashSet<&str> = graph
+        .input
+        .iter()
+        .map(|i| i.name.as_str())
+        .chain(graph.initializer.iter().map(|t| t.name.as_str()))
+        .chain(graph.node.iter().flat_map(|n| n.output.iter().map(String::as_str)))
+        .collect();
+    if let Some(output) = graph.output.iter().find(|o| !produced.contains(o.name.as_str())) {
+        return Err(RunnerError::Onnx(format!("its output `{}` is produced by nothing in the graph", output.name)));
+    }
+    contain_panics(|| framework.model_for_proto_model(&proto).map_err(|e| RunnerError::Onnx(format!("{e:#}"))))
+}
+
+/// Runs `f`, turning a panic inside tract into an error where panics can be caught (natively);
+/// in WebAssembly a panic ends the worker, which the app restarts.
+fn contain_panics<T>(f: impl FnOnce() -> Result<T, RunnerError>) -> Result<T, RunnerError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .unwrap_or_else(|_| Err(RunnerError::Onnx("tract failed on this model (it panicked)".into())))
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        f()
     }
 }
 

@@ -1,0 +1,32 @@
+//! Inputs cargo fuzz found crashing (fuzz/), kept as regression tests: each now gives a typed error.
+
+mod common;
+
+use common::fixture;
+use musicat::{AudioError, AudioStream, ModelBundle, ModelError};
+
+/// The fuzz input format of `fuzz/fuzz_targets/decode.rs`: an extension byte, then the file.
+#[test]
+fn a_float_wav_with_absurd_sample_values_is_refused() {
+    let data = std::fs::read(fixture("fuzz-regressions/decode-huge-float-samples")).unwrap();
+    let mut stream = AudioStream::open_bytes(data[1..].to_vec(), Some("wav")).unwrap();
+    let err = loop {
+        match stream.next_chunk() {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("decoded without complaint"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, AudioError::NonFiniteSamples { .. }), "{err:?}");
+}
+
+/// The fuzz input format of `fuzz/fuzz_targets/model_bundle.rs`: sidecar length (2 bytes), sidecar, ONNX.
+#[test]
+fn an_onnx_output_that_nothing_produces_is_refused_without_a_panic() {
+    let data = std::fs::read(fixture("fuzz-regressions/model-output-produced-by-nothing")).unwrap();
+    let len = u16::from_le_bytes([data[0], data[1]]) as usize;
+    let (json, onnx) = data[2..].split_at(len.min(data.len() - 2));
+    let err = ModelBundle::from_bytes("fuzz", onnx, &String::from_utf8_lossy(json)).err().unwrap();
+    assert!(matches!(err, ModelError::Onnx { .. }), "{err:?}");
+    assert!(err.to_string().contains("produced by nothing"), "{err}");
+}
