@@ -1,6 +1,6 @@
 //! Messages between the browser app's page and its Web Worker. Both sides are Rust; the
 //! messages travel as plain JS objects (serde), with large byte arrays beside them as
-//! transferable `Uint8Array`s in the message's `payload` (see each variant).
+//! transferable `Uint8Array`s (a dropped file as its `Blob`) in the message's `payload` (see each variant).
 
 use serde::{Deserialize, Serialize};
 
@@ -52,7 +52,8 @@ pub enum ToWorker {
         #[serde(default)]
         backbones: Vec<String>,
     },
-    /// Decode and classify one file; `payload[0]` is its bytes.
+    /// Decode and classify one file; `payload[0]` is the file itself (a `Blob`: the worker
+    /// checks its size against the in-memory limit before reading it), or its bytes.
     Analyze {
         /// The page's job number, repeated in every answer about it.
         job: u32,

@@ -2,6 +2,8 @@
 //! bundles and decodes, analyses and classifies dropped files off the page's thread.
 //! Messages are `musicat::worker_api`. On native targets this binary only explains itself.
 
+#[cfg(target_arch = "wasm32")]
+mod file;
 #[cfg(any(target_arch = "wasm32", test))]
 mod picture;
 
@@ -125,11 +127,23 @@ mod worker {
         post(&FromWorker::ModelsLoaded { request, loaded: summaries, refused }, Vec::new());
     }
 
-    fn analyze(data: &JsValue, job: u32, name: &str) {
+    /// Reads the file of job `job` (`payload[0]`, checked against the size limit first) and classifies it.
+    async fn read_and_analyze(data: JsValue, job: u32, name: String) {
+        let item = Reflect::get(&data, &"payload".into())
+            .ok()
+            .and_then(|p| p.dyn_into::<Array>().ok())
+            .map(|p| p.get(0))
+            .unwrap_or(JsValue::UNDEFINED);
+        match super::file::read(item).await {
+            Ok(bytes) => analyze(job, &name, bytes),
+            Err(message) => post(&FromWorker::Failed { job, message }, Vec::new()),
+        }
+    }
+
+    fn analyze(job: u32, name: &str, bytes: Vec<u8>) {
         let outcome = MODELS.with(|m| {
             let models = m.borrow();
             let models = models.as_ref().ok_or_else(|| "no model is loaded: pick one in Models".to_string())?;
-            let bytes = payload(data, 0).ok_or_else(|| "the file's bytes did not arrive".to_string())?;
             let extension = name.rsplit_once('.').map(|(_, e)| e);
             let stream = AudioStream::open_bytes(bytes, extension).map_err(|e| e.to_string())?;
             let mut analyzer = Analyzer::new(models);
@@ -177,7 +191,7 @@ mod worker {
             Ok(ToWorker::LoadModels { request, bundles, backbones }) => {
                 load_models(&data, request, bundles, &backbones)
             }
-            Ok(ToWorker::Analyze { job, name }) => analyze(&data, job, &name),
+            Ok(ToWorker::Analyze { job, name }) => wasm_bindgen_futures::spawn_local(read_and_analyze(data, job, name)),
             Err(e) => web_sys::console::error_1(&format!("musicat worker: unreadable message: {e}").into()),
         }
     }
