@@ -1,27 +1,42 @@
-//! The batch: one row per dropped file with its progress or error, and the batch's progress.
+//! The batch: one row per dropped file with its progress or error, the batch's progress, and Cancel.
 
 use leptos::prelude::*;
 
+use super::engine::cancel;
 use super::format::bytes;
 use super::state::{Job, JobStatus, use_state};
+
+/// The batch's counts, and the fraction done.
+#[derive(Clone, Copy)]
+struct Totals {
+    total: usize,
+    finished: usize,
+    failed: usize,
+    cancelled: usize,
+    fraction: f64,
+}
 
 #[component]
 pub fn Batch() -> impl IntoView {
     let state = use_state();
     let totals = move || {
         state.jobs.with(|jobs| {
-            let finished = jobs.iter().filter(|j| matches!(j.status, JobStatus::Done | JobStatus::Failed(_))).count();
+            let finished = jobs.iter().filter(|j| j.status.is_finished()).count();
             let failed = jobs.iter().filter(|j| matches!(j.status, JobStatus::Failed(_))).count();
+            let cancelled = jobs.iter().filter(|j| j.status == JobStatus::Cancelled).count();
             let running: f64 = jobs.iter().filter(|j| j.status == JobStatus::Running).map(|j| j.progress).sum();
-            (jobs.len(), finished, failed, (finished as f64 + running) / jobs.len().max(1) as f64)
+            let fraction = (finished as f64 + running) / jobs.len().max(1) as f64;
+            Totals { total: jobs.len(), finished, failed, cancelled, fraction }
         })
     };
+    let waiting = move || state.jobs.with(|jobs| jobs.iter().any(|j| j.status == JobStatus::Queued));
     let row = move |job: Job| {
         let (class, text) = match &job.status {
             JobStatus::Queued => ("queued", "waiting".to_string()),
             JobStatus::Running => ("running", format!("classifying {:.0}%", job.progress * 100.0)),
             JobStatus::Done => ("done", "done".to_string()),
             JobStatus::Failed(message) => ("failed", message.clone()),
+            JobStatus::Cancelled => ("cancelled", "cancelled".to_string()),
         };
         let track = job.track_id.clone();
         let selectable = track.is_some();
@@ -52,15 +67,27 @@ pub fn Batch() -> impl IntoView {
                     <h2>"Batch"</h2>
                     <span data-testid="batch-summary" role="status">
                         {move || {
-                            let (total, finished, failed, _) = totals();
-                            format!("{finished} of {total} finished, {failed} failed")
+                            let Totals { total, finished, failed, cancelled, .. } = totals();
+                            let cancelled = if cancelled > 0 { format!(", {cancelled} cancelled") } else { String::new() };
+                            format!("{finished} of {total} finished, {failed} failed{cancelled}")
                         }}
                     </span>
+                    <Show when=waiting>
+                        <button
+                            type="button"
+                            data-testid="cancel-batch"
+                            aria-label="Cancel the batch: files still waiting are not classified"
+                            title="Files still waiting are not classified; the one in progress finishes"
+                            on:click=move |_| cancel(state)
+                        >
+                            "Cancel"
+                        </button>
+                    </Show>
                     <button type="button" on:click=move |_| {
-                        state.jobs.update(|j| j.retain(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running)))
+                        state.jobs.update(|j| j.retain(|j| !j.status.is_finished()))
                     }>"Clear finished"</button>
                 </div>
-                <progress class="batch-progress" max="1" value=move || totals().3 aria-label="batch progress"></progress>
+                <progress class="batch-progress" max="1" value=move || totals().fraction aria-label="batch progress"></progress>
                 <ul class="jobs">
                     // Keyed by what a row shows: a progress or status change redraws that row only.
                     <For

@@ -12,7 +12,6 @@ use leptos::task::spawn_local;
 use serde::Serialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{File, MessageEvent, Worker};
 
 use super::db::{self, js_error};
@@ -64,15 +63,19 @@ pub fn bundle_files(name: &str) -> Option<(String, Vec<u8>)> {
     BUNDLES.with(|b| b.borrow().get(name).cloned())
 }
 
-fn post(worker: &Worker, message: &ToWorker, payload: Vec<Uint8Array>) -> Result<(), String> {
+/// Posts `message` with `payload` beside it: byte arrays are transferred, anything else (a
+/// `File`) is cloned, which for a file copies a reference, not its contents.
+fn post(worker: &Worker, message: &ToWorker, payload: Vec<JsValue>) -> Result<(), String> {
     let value = message
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| format!("cannot build a message for the worker: {e}"))?;
     let transfer = Array::new();
     let list = Array::new();
-    for bytes in payload {
-        transfer.push(&bytes.buffer());
-        list.push(&bytes);
+    for item in payload {
+        if let Some(bytes) = item.dyn_ref::<Uint8Array>() {
+            transfer.push(&bytes.buffer());
+        }
+        list.push(&item);
     }
     Reflect::set(&value, &"payload".into(), &list).map_err(|e| js_error("cannot build a message", e))?;
     worker.post_message_with_transfer(&value, &transfer).map_err(|e| js_error("the worker is unreachable", e))
@@ -308,7 +311,7 @@ pub fn send_models(state: AppState) {
     for entry in chosen {
         if let Some((sidecar, onnx)) = bundle_files(&entry.name) {
             bundles.push(BundleSource { name: entry.name.clone(), sidecar });
-            payload.push(Uint8Array::from(onnx.as_slice()));
+            payload.push(Uint8Array::from(onnx.as_slice()).into());
         }
     }
     let sent = ENGINE.with(|e| {
@@ -317,7 +320,7 @@ pub fn send_models(state: AppState) {
         engine.request += 1;
         engine.models_ready = false;
         let (backbones, bytes) = super::backbones::payload(&bundles);
-        payload.extend(bytes);
+        payload.extend(bytes.into_iter().map(JsValue::from));
         let message = ToWorker::LoadModels { request: engine.request, bundles, backbones };
         Some(post(&engine.worker, &message, payload))
     });
@@ -368,15 +371,28 @@ fn pump(state: AppState) {
     });
     let Some(((job, file), worker)) = next else { return };
     set_status(state, job, JobStatus::Running);
-    spawn_local(async move {
-        let bytes = JsFuture::from(file.array_buffer()).await;
-        let sent = bytes.map_err(|e| js_error("cannot read the file", e)).and_then(|buffer| {
-            post(&worker, &ToWorker::Analyze { job, name: file.name() }, vec![Uint8Array::new(&buffer)])
-        });
-        if let Err(message) = sent {
-            forget_file(job);
-            set_status(state, job, JobStatus::Failed(message));
-            idle(state);
+    // The worker reads the file, once it has checked its size: the page never holds its bytes.
+    if let Err(message) = post(&worker, &ToWorker::Analyze { job, name: file.name() }, vec![file.into()]) {
+        forget_file(job);
+        set_status(state, job, JobStatus::Failed(message));
+        idle(state);
+    }
+}
+
+/// Cancels the batch: no further file goes to the worker and the rows still waiting say so.
+/// The file being classified finishes and is kept, like every file classified before it.
+pub fn cancel(state: AppState) {
+    let waiting: Vec<u32> = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        let waiting: Vec<u32> = q.order.drain(..).collect();
+        for id in &waiting {
+            q.files.remove(id);
+        }
+        waiting
+    });
+    state.jobs.update(|jobs| {
+        for job in jobs.iter_mut().filter(|j| waiting.contains(&j.id)) {
+            job.status = JobStatus::Cancelled;
         }
     });
 }

@@ -18,6 +18,15 @@ pub enum JobStatus {
     Done,
     /// Could not be classified: why.
     Failed(String),
+    /// Never sent to the worker: the batch was cancelled first.
+    Cancelled,
+}
+
+impl JobStatus {
+    /// Nothing more will happen to the file.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Self::Done | Self::Failed(_) | Self::Cancelled)
+    }
 }
 
 /// One dropped file.
