@@ -40,6 +40,9 @@ cp tests/models/fixture/genre.onnx tests/models/fixture/genre.json \
 printf '{"bundles": ["genre", "mood"]}\n' > "$served/models/index.json"
 DIST="$served" node tests/browser/app.test.mjs
 
+step "large, cancelled and oversized batches in the browser"
+DIST="$served" node tests/browser/batch.test.mjs
+
 if [ -f dist/models/index.json ]; then
   step "the shipped models in the browser"
   DIST=dist node tests/browser/shipped.test.mjs

@@ -1,0 +1,69 @@
+// A headless Chromium session on a served dist/ for a browser test file: the page, its named
+// steps (a failing step saves a screenshot and stops the file), and what must never happen
+// (a panic, an uncaught error, a CSP violation, a request outside the origin).
+import { chromium } from 'playwright-core';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, chromiumOptions } from './serve.mjs';
+
+export const TIMEOUT = 120_000;
+
+/** Serves `dist`, launches Chromium on it; resolves to the session (call `finish()` at the end). */
+export async function session({ dist, artifacts }) {
+  await mkdir(artifacts, { recursive: true });
+  const server = await serve(dist);
+  const origin = new URL(server.url).origin;
+  const profile = await mkdtemp(join(tmpdir(), 'musicat-chromium-'));
+  const { executablePath, args } = chromiumOptions(profile);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    args: args.filter((a) => !a.startsWith('--user-data-dir')),
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  const requests = [];
+  const problems = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => {
+    const text = m.text();
+    if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
+    if (m.type() === 'error' && /panicked|RuntimeError|unreachable/i.test(text)) problems.push(`panic: ${text}`);
+  });
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e}`));
+  let failures = 0;
+  return {
+    page,
+    url: server.url,
+    /** Runs one named test; a failure is reported with a screenshot and rethrown. */
+    async step(name, body) {
+      const started = Date.now();
+      try {
+        await body();
+        console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      } catch (error) {
+        failures += 1;
+        console.log(`FAIL ${name}\n${error.stack ?? error}`);
+        const file = join(artifacts, `failure-${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
+        await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+        throw error;
+      }
+    },
+    /** Requests that left the origin, and panics, uncaught errors and CSP violations seen so far. */
+    trouble() {
+      const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+      return [...foreign.map((u) => `request outside the origin: ${u}`), ...problems];
+    },
+    /** Closes everything and exits with the outcome. */
+    async finish() {
+      await context.close();
+      await server.close();
+      await rm(profile, { recursive: true, force: true });
+      console.log(failures ? `\n${failures} browser test(s) failed` : '\nall browser tests passed');
+      process.exit(failures ? 1 : 0);
+    },
+  };
+}
