@@ -2,13 +2,13 @@
 // against the trunk build served from a local static server. Run by scripts/test-browser.sh:
 //   DIST=<dist dir with models/> MODELS=<dir of the model bundles served> node app.test.mjs
 // Screenshots go to ARTIFACTS (default tests/browser/artifacts).
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, mkdir, readFile, copyFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, chromiumOptions } from './serve.mjs';
+import { serve } from './serve.mjs';
+import { session as start, TIMEOUT } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -16,7 +16,6 @@ const dist = resolve(process.env.DIST ?? join(repo, 'dist'));
 const artifacts = resolve(process.env.ARTIFACTS ?? join(here, 'artifacts'));
 const audio = (name) => join(repo, 'tests/fixtures/audio', name);
 const bad = (name) => join(repo, 'tests/fixtures/bad', name);
-const TIMEOUT = 120_000;
 
 const GOOD = {
   'music_stereo_44100.mp3': audio('music_stereo_44100.mp3'),
@@ -40,60 +39,17 @@ for (const name of index.bundles) {
 }
 const tasks = Object.keys(sidecars).sort();
 
-let failures = 0;
-let page;
-async function step(name, body) {
-  const started = Date.now();
-  try {
-    await body();
-    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  } catch (error) {
-    failures += 1;
-    console.log(`FAIL ${name}\n${error.stack ?? error}`);
-    const file = join(artifacts, `failure-${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
-    await page?.screenshot({ path: file, fullPage: true }).catch(() => {});
-    throw error;
-  }
-}
-
-await mkdir(artifacts, { recursive: true });
-const server = await serve(dist);
-const origin = new URL(server.url).origin;
-const profile = await mkdtemp(join(tmpdir(), 'musicat-chromium-'));
-const { executablePath, args } = chromiumOptions(profile);
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath,
-  args: args.filter((a) => !a.startsWith('--user-data-dir')),
-  headless: true,
-  acceptDownloads: true,
-  viewport: { width: 1280, height: 900 },
-});
-context.setDefaultTimeout(TIMEOUT);
-// Every CSP violation is reported on the console (and caught below); long main-thread tasks are recorded.
+const session = await start({ dist, artifacts });
+const { context, origin, requests, problems, step } = session;
+const server = { url: session.url };
+let page = session.page;
+// Long main-thread tasks are recorded.
 await context.addInitScript(() => {
   window.__longest = 0;
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
   }).observe({ type: 'longtask' });
-  document.addEventListener('securitypolicyviolation', (e) => {
-    console.error(`Content-Security-Policy violation: ${e.violatedDirective} ${e.blockedURI}`);
-  });
 });
-const requests = [];
-const problems = [];
-context.on('request', (r) => requests.push(r.url()));
-context.on('weberror', (e) => problems.push(`page error: ${e.error()}`));
-function watch(p) {
-  p.on('console', (m) => {
-    const text = m.text();
-    if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
-    if (m.type() === 'error' && /panicked|RuntimeError|unreachable/i.test(text)) problems.push(`panic: ${text}`);
-  });
-  p.on('pageerror', (e) => problems.push(`uncaught: ${e}`));
-}
-context.on('page', watch);
-page = context.pages()[0] ?? (await context.newPage());
-watch(page);
 
 async function waitReady() {
   await page.waitForSelector('[data-testid=engine].ready', { timeout: TIMEOUT });
@@ -365,7 +321,7 @@ try {
     await writeFile(join(broken, 'worker_bg.wasm'), 'this is not WebAssembly');
     const other = await serve(broken);
     try {
-      page = await context.newPage();
+      page = session.page = await context.newPage();
       await page.goto(other.url);
       await page.waitForFunction(() => /cannot start/.test(document.querySelector('[data-testid=engine]')?.textContent));
       await page.setInputFiles('[data-testid=file-input]', [audio('music_stereo_44100.mp3')]);
@@ -381,9 +337,5 @@ try {
 } catch {
   // Reported by step().
 } finally {
-  await context.close();
-  await server.close();
-  await rm(profile, { recursive: true, force: true });
+  await session.finish();
 }
-console.log(failures ? `\n${failures} browser test(s) failed` : '\nall browser tests passed');
-process.exit(failures ? 1 : 0);

@@ -9,11 +9,15 @@ import { serve, chromiumOptions } from './serve.mjs';
 
 export const TIMEOUT = 120_000;
 
-/** Serves `dist`, launches Chromium on it; resolves to the session (call `finish()` at the end). */
+/**
+ * Serves `dist` and launches Chromium on it. Resolves to the session: `page` (reassign it when a
+ * test moves to another page, so a failure's screenshot shows that one), `context`, `url`,
+ * `origin`, every request's URL in `requests`, `problems` seen, `step(name, body)`,
+ * `trouble()` and `finish()` (closes everything and exits with the outcome).
+ */
 export async function session({ dist, artifacts }) {
   await mkdir(artifacts, { recursive: true });
   const server = await serve(dist);
-  const origin = new URL(server.url).origin;
   const profile = await mkdtemp(join(tmpdir(), 'musicat-chromium-'));
   const { executablePath, args } = chromiumOptions(profile);
   const context = await chromium.launchPersistentContext(profile, {
@@ -24,20 +28,34 @@ export async function session({ dist, artifacts }) {
     viewport: { width: 1280, height: 900 },
   });
   context.setDefaultTimeout(TIMEOUT);
+  // Every CSP violation is reported on the console (and caught below).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`Content-Security-Policy violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
   const requests = [];
   const problems = [];
   context.on('request', (r) => requests.push(r.url()));
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    const text = m.text();
-    if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
-    if (m.type() === 'error' && /panicked|RuntimeError|unreachable/i.test(text)) problems.push(`panic: ${text}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e}`));
+  context.on('weberror', (e) => problems.push(`page error: ${e.error()}`));
+  const watch = (p) => {
+    p.on('console', (m) => {
+      const text = m.text();
+      if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
+      if (m.type() === 'error' && /panicked|RuntimeError|unreachable/i.test(text)) problems.push(`panic: ${text}`);
+    });
+    p.on('pageerror', (e) => problems.push(`uncaught: ${e}`));
+  };
+  context.on('page', watch);
+  const origin = new URL(server.url).origin;
   let failures = 0;
-  return {
-    page,
+  const s = {
+    page: context.pages()[0] ?? (await context.newPage()),
+    context,
     url: server.url,
+    origin,
+    requests,
+    problems,
     /** Runs one named test; a failure is reported with a screenshot and rethrown. */
     async step(name, body) {
       const started = Date.now();
@@ -48,7 +66,7 @@ export async function session({ dist, artifacts }) {
         failures += 1;
         console.log(`FAIL ${name}\n${error.stack ?? error}`);
         const file = join(artifacts, `failure-${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
-        await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+        await s.page.screenshot({ path: file, fullPage: true }).catch(() => {});
         throw error;
       }
     },
@@ -57,7 +75,6 @@ export async function session({ dist, artifacts }) {
       const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
       return [...foreign.map((u) => `request outside the origin: ${u}`), ...problems];
     },
-    /** Closes everything and exits with the outcome. */
     async finish() {
       await context.close();
       await server.close();
@@ -66,4 +83,6 @@ export async function session({ dist, artifacts }) {
       process.exit(failures ? 1 : 0);
     },
   };
+  watch(s.page);
+  return s;
 }
