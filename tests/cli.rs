@@ -97,3 +97,18 @@ fn models_that_cannot_load_exit_2_with_the_reason() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("disagree"));
 }
+
+#[test]
+fn multi_label_tags_show_their_top_five_in_the_table() {
+    let out = Command::new(env!("CARGO_BIN_EXE_classify"))
+        .arg("--models")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
+        .args(["--task", "tags"])
+        .arg(fixture("fixtures/audio/music_12s_22050_mono.flac"))
+        .output()
+        .expect("run classify");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let line = stdout.lines().find(|l| l.trim_start().starts_with("tags")).expect("a tags line");
+    assert_eq!(line.matches('%').count(), 5, "{line}");
+}

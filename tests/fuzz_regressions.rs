@@ -30,3 +30,13 @@ fn an_onnx_output_that_nothing_produces_is_refused_without_a_panic() {
     assert!(matches!(err, ModelError::Onnx { .. }), "{err:?}");
     assert!(err.to_string().contains("produced by nothing"), "{err}");
 }
+
+#[test]
+fn a_conv_whose_pads_do_not_fit_its_window_is_refused_without_a_panic() {
+    let data = std::fs::read(fixture("fuzz-regressions/model-conv-pads-too-short")).unwrap();
+    let len = u16::from_le_bytes([data[0], data[1]]) as usize;
+    let (json, onnx) = data[2..].split_at(len.min(data.len() - 2));
+    let err = ModelBundle::from_bytes("fuzz", onnx, &String::from_utf8_lossy(json)).err().unwrap();
+    assert!(matches!(err, ModelError::Onnx { .. }), "{err:?}");
+    assert!(err.to_string().contains("`pads` has"), "{err}");
+}

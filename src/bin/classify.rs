@@ -8,6 +8,7 @@ mod cli {
 
     use clap::{Parser, ValueEnum};
     use indicatif::{ProgressBar, ProgressStyle};
+    use musicat::model::runner::Activation;
     use musicat::{AnalyzeError, Analyzer, AudioStream, Models, TrackReport};
     use serde::Serialize;
 
@@ -76,7 +77,9 @@ mod cli {
         let mut analyzer = Analyzer::new(&models);
         let progress = progress_bar(files.len());
         let stdout = std::io::stdout();
-        let mut out = Output::new(args.format, args.segments, &tasks, stdout.lock());
+        let multi_label: Vec<bool> =
+            models.bundles().iter().map(|b| b.sidecar.activation == Activation::Sigmoid).collect();
+        let mut out = Output::new(args.format, args.segments, &tasks, &multi_label, stdout.lock());
         if out.header().is_err() {
             return ExitCode::from(1);
         }
@@ -149,6 +152,8 @@ mod cli {
         format: Format,
         segments: bool,
         tasks: &'t [String],
+        /// Labels shown per task in the table: 3, or 5 for multi-label (sigmoid) tasks such as tags.
+        shown: Vec<usize>,
         out: W,
     }
 
@@ -160,8 +165,9 @@ mod cli {
     }
 
     impl<'t, W: Write> Output<'t, W> {
-        fn new(format: Format, segments: bool, tasks: &'t [String], out: W) -> Self {
-            Self { format, segments, tasks, out }
+        fn new(format: Format, segments: bool, tasks: &'t [String], multi_label: &[bool], out: W) -> Self {
+            let shown = multi_label.iter().map(|&multi| if multi { 5 } else { 3 }).collect();
+            Self { format, segments, tasks, shown, out }
         }
 
         fn header(&mut self) -> std::io::Result<()> {
@@ -251,10 +257,10 @@ mod cli {
                 Err(e) => writeln!(self.out, "{name}\n    error: {e}"),
                 Ok(report) => {
                     writeln!(self.out, "{name}  ({:.1} s)", report.duration_s)?;
-                    for task in self.tasks {
+                    for (task, &shown) in self.tasks.iter().zip(&self.shown) {
                         let Some(verdict) = report.tasks.get(task) else { continue };
                         let top: Vec<String> =
-                            verdict.top(3).iter().map(|(l, s)| format!("{l} {:.0}%", s * 100.0)).collect();
+                            verdict.top(shown).iter().map(|(l, s)| format!("{l} {:.0}%", s * 100.0)).collect();
                         writeln!(self.out, "    {task:<8} {:<16} {}", verdict.label, top.join(", "))?;
                     }
                     if self.segments {

@@ -4,6 +4,7 @@ pub mod backbone;
 pub mod bundle;
 pub mod catalog;
 pub mod error;
+pub mod onnx_check;
 pub mod runner;
 pub mod sidecar;
 

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 
+use super::onnx_check::check_graph;
+
 /// How a model's raw outputs (logits) become scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,6 +44,10 @@ impl OnnxRunner {
     /// Parses and optimises `onnx` for items of `item_shape`; checks the declared input shape
     /// against it and that every output is `[batch, width]`.
     pub fn load(onnx: &[u8], item_shape: &[usize]) -> Result<Self, RunnerError> {
+        contain_panics(|| Self::load_unguarded(onnx, item_shape), RunnerError::Onnx)
+    }
+
+    fn load_unguarded(onnx: &[u8], item_shape: &[usize]) -> Result<Self, RunnerError> {
         if onnx.len() > MAX_ONNX_BYTES {
             return Err(RunnerError::Onnx(format!(
                 "it is {} MB; the limit is {} MB",
@@ -97,7 +103,11 @@ impl OnnxRunner {
         let shape: Vec<usize> = std::iter::once(count).chain(self.item_shape.iter().copied()).collect();
         let tensor = Tensor::from_shape(&shape, &inputs[..count * self.item_len()])
             .map_err(|e| RunnerError::Inference(format!("{e:#}")))?;
-        self.plan.run(tvec!(tensor.into())).map_err(|e| RunnerError::Inference(format!("{e:#}")))
+        let plan = &self.plan;
+        contain_panics(
+            || plan.run(tvec!(tensor.into())).map_err(|e| RunnerError::Inference(format!("{e:#}"))),
+            RunnerError::Inference,
+        )
     }
 
     /// Runs `count` items laid out one after another in `inputs` and appends, item by item, every
@@ -135,36 +145,31 @@ impl OnnxRunner {
     }
 }
 
-/// Parses ONNX bytes, refusing graphs that would make tract's translation panic.
+/// Parses ONNX bytes, refusing graphs that would make tract panic.
 fn parse(onnx: &[u8]) -> Result<InferenceModel, RunnerError> {
     let framework = tract_onnx::onnx();
     let proto = framework
         .proto_model_for_read(&mut &onnx[..])
         .map_err(|e| RunnerError::Onnx(format!("it is not a valid ONNX file: {e:#}")))?;
     let graph = proto.graph.as_ref().ok_or_else(|| RunnerError::Onnx("it holds no graph".into()))?;
-    let produced: std::collections::HashSet<&str> = graph
-        .input
-        .iter()
-        .map(|i| i.name.as_str())
-        .chain(graph.initializer.iter().map(|t| t.name.as_str()))
-        .chain(graph.node.iter().flat_map(|n| n.output.iter().map(String::as_str)))
-        .collect();
-    if let Some(output) = graph.output.iter().find(|o| !produced.contains(o.name.as_str())) {
-        return Err(RunnerError::Onnx(format!("its output `{}` is produced by nothing in the graph", output.name)));
-    }
-    contain_panics(|| framework.model_for_proto_model(&proto).map_err(|e| RunnerError::Onnx(format!("{e:#}"))))
+    check_graph(graph).map_err(RunnerError::Onnx)?;
+    framework.model_for_proto_model(&proto).map_err(|e| RunnerError::Onnx(format!("{e:#}")))
 }
 
 /// Runs `f`, turning a panic inside tract into an error where panics can be caught (natively);
 /// in WebAssembly a panic ends the worker, which the app restarts.
-fn contain_panics<T>(f: impl FnOnce() -> Result<T, RunnerError>) -> Result<T, RunnerError> {
+fn contain_panics<T>(
+    f: impl FnOnce() -> Result<T, RunnerError>,
+    error: fn(String) -> RunnerError,
+) -> Result<T, RunnerError> {
     #[cfg(not(target_arch = "wasm32"))]
     {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-            .unwrap_or_else(|_| Err(RunnerError::Onnx("tract failed on this model (it panicked)".into())))
+            .unwrap_or_else(|_| Err(error("tract failed on this model (it panicked)".into())))
     }
     #[cfg(target_arch = "wasm32")]
     {
+        let _ = error;
         f()
     }
 }
