@@ -20,23 +20,25 @@ fn a_float_wav_with_absurd_sample_values_is_refused() {
     assert!(matches!(err, AudioError::NonFiniteSamples { .. }), "{err:?}");
 }
 
-/// The fuzz input format of `fuzz/fuzz_targets/model_bundle.rs`: sidecar length (2 bytes), sidecar, ONNX.
-#[test]
-fn an_onnx_output_that_nothing_produces_is_refused_without_a_panic() {
-    let data = std::fs::read(fixture("fuzz-regressions/model-output-produced-by-nothing")).unwrap();
+/// Loads a model-bundle fuzz input (`fuzz/fuzz_targets/model_bundle.rs`: sidecar length in 2 bytes,
+/// sidecar, ONNX) and returns the error it must give.
+fn bundle_error(name: &str) -> ModelError {
+    let data = std::fs::read(fixture(&format!("fuzz-regressions/{name}"))).unwrap();
     let len = u16::from_le_bytes([data[0], data[1]]) as usize;
     let (json, onnx) = data[2..].split_at(len.min(data.len() - 2));
-    let err = ModelBundle::from_bytes("fuzz", onnx, &String::from_utf8_lossy(json)).err().unwrap();
+    ModelBundle::from_bytes("fuzz", onnx, &String::from_utf8_lossy(json)).err().expect("refused")
+}
+
+#[test]
+fn an_onnx_output_that_nothing_produces_is_refused_without_a_panic() {
+    let err = bundle_error("model-output-produced-by-nothing");
     assert!(matches!(err, ModelError::Onnx { .. }), "{err:?}");
     assert!(err.to_string().contains("produced by nothing"), "{err}");
 }
 
 #[test]
 fn a_conv_whose_pads_do_not_fit_its_window_is_refused_without_a_panic() {
-    let data = std::fs::read(fixture("fuzz-regressions/model-conv-pads-too-short")).unwrap();
-    let len = u16::from_le_bytes([data[0], data[1]]) as usize;
-    let (json, onnx) = data[2..].split_at(len.min(data.len() - 2));
-    let err = ModelBundle::from_bytes("fuzz", onnx, &String::from_utf8_lossy(json)).err().unwrap();
+    let err = bundle_error("model-conv-pads-too-short");
     assert!(matches!(err, ModelError::Onnx { .. }), "{err:?}");
     assert!(err.to_string().contains("`pads` has"), "{err}");
 }

@@ -71,24 +71,9 @@ impl PictureSource {
 mod tests {
     use super::*;
 
-    fn musicnn() -> FeatureParams {
-        FeatureParams {
-            sample_rate: 16_000,
-            n_fft: 512,
-            hop_length: 256,
-            n_mels: 96,
-            fmax: 8_000.0,
-            scale: MelScale::Log10Compressed,
-            layout: InputLayout::FramesByMels,
-            segment_seconds: 2.976,
-            segment_hop_seconds: 2.992,
-            ..FeatureParams::default()
-        }
-    }
-
     #[test]
     fn decibel_inputs_are_preferred_and_drawn_as_they_are() {
-        let (plain, backbone) = (FeatureParams::default(), musicnn());
+        let (plain, backbone) = (FeatureParams::default(), FeatureParams::musicnn());
         let mut source = PictureSource::choose([&backbone, &plain]).unwrap();
         let values = vec![-3.0; plain.n_mels * plain.frames()];
         assert_eq!(source.decibels(&plain, &values), Some(values.as_slice()));
@@ -99,7 +84,7 @@ mod tests {
 
     #[test]
     fn backbone_inputs_are_turned_mels_by_frames_and_brought_back_to_decibels() {
-        let p = musicnn();
+        let p = FeatureParams::musicnn();
         let (n_mels, frames) = (p.n_mels, p.frames());
         let mut source = PictureSource::choose([&p]).unwrap();
         // Frame-major input of the power 10^(-(frame % 9) - mel / 100), log-compressed.
@@ -120,7 +105,7 @@ mod tests {
 
     #[test]
     fn whole_segments_cover_the_gap_to_the_next_one_and_tails_their_audio() {
-        let source = PictureSource::choose([&musicnn()]).unwrap();
+        let source = PictureSource::choose([&FeatureParams::musicnn()]).unwrap();
         let (start, end) = source.span(2.992, 2.992 + 2.976);
         assert!((start - 2.992).abs() < 1e-9 && (end - 5.984).abs() < 1e-6, "{end}");
         assert_eq!(source.span(5.984, 7.0), (5.984, 7.0));
