@@ -7,8 +7,11 @@ power_to_db with the sidecar's parameters → the same ONNX model in onnxruntime
 mean of the segment probabilities. Prints one JSON object per line per file, shaped like
 `classify --format json` (path, duration_s, tasks{label, score, scores}, segments, error).
 
-Only the from-scratch bundles are handled: a sidecar with a key this script does not know
-(e.g. `scale`, `backbone` of a pretrained front end) is skipped, with a note on stderr.
+Heads on a pretrained backbone (musicnn) are handled too: `scale: log10_compressed` gives
+log10(1 + 10000·mel), `layout: frames_by_mels` transposes the input, the backbone ONNX named by
+`backbone.file` runs once per batch and the head takes its named outputs, concatenated;
+`activation: sigmoid` scores tags independently. A sidecar with a key this script does not know
+is skipped, with a note on stderr.
 
     reference.py [--models DIR] [--task genre,mood] [PATH...]
     reference.py --list-tasks                 # tasks it handles, comma separated
@@ -34,10 +37,11 @@ STAGES = {"load": 0.0, "mel": 0.0, "inference": 0.0}
 # Sidecar keys whose meaning this script reproduces (src/model/sidecar.rs, src/features/params.rs).
 FEATURE_KEYS = {
     "sample_rate", "n_fft", "hop_length", "n_mels", "fmin", "fmax", "power", "db_ref", "top_db",
-    "segment_seconds", "segment_hop_seconds",
+    "segment_seconds", "segment_hop_seconds", "scale", "layout",
 }
 KNOWN_KEYS = FEATURE_KEYS | {
     "format_version", "task", "labels", "input_shape", "trained_on", "metrics", "label_details",
+    "backbone", "activation",
 }
 # Peak below which a segment is digital silence (src/features/segment.rs: SILENCE_PEAK).
 SILENCE_PEAK = np.float32(1.0 / 32768.0)
@@ -74,6 +78,10 @@ class Features:
         self.segment_seconds = f32(side.get("segment_seconds", 5.0))
         # Musicat's default hop is 5 s whatever the length (params.rs: default_segment_seconds).
         self.segment_hop_seconds = f32(side.get("segment_hop_seconds", 5.0))
+        self.scale = side.get("scale", "decibels")
+        self.layout = side.get("layout", "mels_by_frames")
+        if self.scale not in ("decibels", "log10_compressed") or self.layout not in ("mels_by_frames", "frames_by_mels"):
+            raise ValueError(f"scale {self.scale!r} / layout {self.layout!r} not handled")
         if self.db_ref not in ("max", "one"):
             raise ValueError(f"db_ref {self.db_ref!r} is neither 'max' nor 'one'")
 
@@ -90,14 +98,27 @@ class Features:
         return 1 + self.segment_samples() // self.hop_length
 
 
+BACKBONES = {}
+
+
+def session(onnx_path):
+    return ort.InferenceSession(onnx_path, ort.SessionOptions(), providers=["CPUExecutionProvider"])
+
+
 class Bundle:
     def __init__(self, onnx_path, side):
         self.task = side["task"]
         self.labels = list(side["labels"])
         self.features = Features(side)
-        options = ort.SessionOptions()
-        self.session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+        self.session = session(onnx_path)
         self.input_name = self.session.get_inputs()[0].name
+        self.sigmoid = side.get("activation", "softmax") == "sigmoid"
+        self.backbone, self.backbone_outputs = None, []
+        if side.get("backbone"):
+            path = os.path.join(os.path.dirname(onnx_path), side["backbone"]["file"])
+            if path not in BACKBONES:
+                BACKBONES[path] = session(path)
+            self.backbone, self.backbone_outputs = path, list(side["backbone"]["outputs"])
 
 
 def load_models(models_dir, tasks=None):
@@ -144,7 +165,7 @@ def segments(y, length, hop):
     if emitted == 0:
         keep = len(rest) > 0
     else:
-        fresh = max(0, len(rest) - (length - hop))
+        fresh = max(0, len(rest) - max(0, length - hop))
         keep = fresh * 2 >= length
     if keep:
         padded = np.zeros(length, dtype=np.float32)
@@ -153,12 +174,31 @@ def segments(y, length, hop):
 
 
 def log_mel(seg, p):
+    """The model input of one segment: [1, n_mels, frames] dB, or [frames, n_mels] log-compressed."""
     mel = librosa.feature.melspectrogram(
         y=seg, sr=p.sample_rate, n_fft=p.n_fft, hop_length=p.hop_length, n_mels=p.n_mels,
         fmin=p.fmin, fmax=p.fmax, power=p.power,
     )
-    ref = np.max if p.db_ref == "max" else 1.0
-    return librosa.power_to_db(mel, ref=ref, top_db=p.top_db)
+    if p.scale == "log10_compressed":
+        values = np.log10(1.0 + 10000.0 * mel)
+    else:
+        values = librosa.power_to_db(mel, ref=np.max if p.db_ref == "max" else 1.0, top_db=p.top_db)
+    return values.T if p.layout == "frames_by_mels" else values[None, :, :]
+
+
+def scores(b, x, cache):
+    """Probabilities of bundle `b` for the batch `x` (backbone outputs shared through `cache`)."""
+    if b.backbone is None:
+        logits = b.session.run(None, {b.input_name: x})[0]
+    else:
+        if b.backbone not in cache:
+            backbone = BACKBONES[b.backbone]
+            names = [o.name for o in backbone.get_outputs()]
+            cache[b.backbone] = dict(zip(names, backbone.run(None, {backbone.get_inputs()[0].name: x})))
+        embedding = np.concatenate([cache[b.backbone][n] for n in b.backbone_outputs], axis=1)
+        logits = b.session.run(None, {b.input_name: embedding.astype(np.float32)})[0]
+    logits = logits.astype(np.float64)
+    return 1.0 / (1.0 + np.exp(-logits)) if b.sigmoid else softmax(logits)
 
 
 def softmax(logits):
@@ -197,12 +237,14 @@ def classify(path, bundles):
         if not inputs:
             continue
         t0 = time.perf_counter()
+        per_task = {b.task: [] for b in members}
+        for i in range(0, len(inputs), BATCH):
+            x = np.stack(inputs[i:i + BATCH]).astype(np.float32)
+            cache = {}  # the backbone runs once per batch for all its heads, as in Musicat
+            for b in members:
+                per_task[b.task].append(scores(b, x, cache))
         for b in members:
-            probs = []
-            for i in range(0, len(inputs), BATCH):
-                x = np.stack(inputs[i:i + BATCH])[:, None, :, :].astype(np.float32)
-                probs.append(softmax(b.session.run(None, {b.input_name: x})[0].astype(np.float64)))
-            probs = np.concatenate(probs)
+            probs = np.concatenate(per_task[b.task])
             means = probs.mean(axis=0)
             best = int(np.argmax(means))
             tasks[b.task] = {
