@@ -13,9 +13,10 @@ export const TIMEOUT = 120_000;
  * Serves `dist` and launches Chromium on it. Resolves to the session: `page` (reassign it when a
  * test moves to another page, so a failure's screenshot shows that one), `context`, `url`,
  * `origin`, every request's URL in `requests`, `problems` seen, `step(name, body)`,
- * `trouble()` and `finish()` (closes everything and exits with the outcome).
+ * `trouble()` and `finish()` (closes everything and exits with the outcome). `timeout` is the
+ * default for every wait (TIMEOUT unless given); `prefix` starts each failure screenshot's name.
  */
-export async function session({ dist, artifacts }) {
+export async function session({ dist, artifacts, timeout = TIMEOUT, prefix = '' }) {
   await mkdir(artifacts, { recursive: true });
   const server = await serve(dist);
   const profile = await mkdtemp(join(tmpdir(), 'musicat-chromium-'));
@@ -27,7 +28,7 @@ export async function session({ dist, artifacts }) {
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
   });
-  context.setDefaultTimeout(TIMEOUT);
+  context.setDefaultTimeout(timeout);
   // Every CSP violation is reported on the console (and caught below).
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
@@ -65,7 +66,7 @@ export async function session({ dist, artifacts }) {
       } catch (error) {
         failures += 1;
         console.log(`FAIL ${name}\n${error.stack ?? error}`);
-        const file = join(artifacts, `failure-${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
+        const file = join(artifacts, `failure-${prefix}${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
         await s.page.screenshot({ path: file, fullPage: true }).catch(() => {});
         throw error;
       }

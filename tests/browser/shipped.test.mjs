@@ -5,14 +5,13 @@
 // shipped backbone (and one naming a missing backbone is refused with the reason); and it all
 // works offline. Run by scripts/test-browser.sh when dist/ has shipped models:
 //   DIST=<dist dir> node shipped.test.mjs
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, chromiumOptions } from './serve.mjs';
+import { session } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -21,7 +20,6 @@ const artifacts = resolve(process.env.ARTIFACTS ?? join(here, 'artifacts'));
 const fixture = join(repo, 'tests/fixtures/audio/music_12s_22050_mono.flac');
 const TOP_LABELS = 3;
 const TOP_TAGS = 5;
-await mkdir(artifacts, { recursive: true });
 
 // Serve a copy of dist/ whose index lists the indexed bundles and every other one shipped.
 const served = await mkdtemp(join(tmpdir(), 'musicat-shipped-dist-'));
@@ -43,42 +41,15 @@ for (const head of heads) {
 }
 const multiLabel = (task) => Object.values(sidecars).some((s) => s.task === task && s.activation === 'sigmoid');
 
-const server = await serve(served);
-const origin = new URL(server.url).origin;
-const profile = await mkdtemp(join(tmpdir(), 'musicat-shipped-'));
-const { executablePath, args } = chromiumOptions(profile);
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath, args: args.filter((a) => !a.startsWith('--user-data-dir')), headless: true,
-  viewport: { width: 1280, height: 900 },
-});
-context.setDefaultTimeout(300_000);
-const requests = [];
-const problems = [];
-context.on('request', (r) => requests.push(r.url()));
-const page = context.pages()[0] ?? (await context.newPage());
+// The shipped models are real ones (a backbone and its heads), so every wait may take longer.
+const browser = await session({ dist: served, artifacts, timeout: 300_000, prefix: 'shipped-' });
+const { page, context, url, step, trouble } = browser;
 // What the page itself fetched (not its service worker's precache), and how often it was loaded.
 const pageRequests = [];
 let loads = 0;
 page.on('request', (r) => pageRequests.push(new URL(r.url()).pathname));
 page.on('load', () => { loads += 1; });
-page.on('console', (m) => {
-  if (m.type() === 'error' && /panicked|RuntimeError|unreachable|Content.Security.Policy/i.test(m.text())) problems.push(m.text());
-});
-page.on('pageerror', (e) => problems.push(`uncaught: ${e}`));
 
-let failures = 0;
-async function step(name, body) {
-  const started = Date.now();
-  try {
-    await body();
-    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  } catch (error) {
-    failures += 1;
-    console.log(`FAIL ${name}\n${error.stack ?? error}`);
-    await page.screenshot({ path: join(artifacts, `failure-shipped-${name.replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true }).catch(() => {});
-    throw error;
-  }
-}
 const ready = () => page.waitForSelector('[data-testid=engine].ready');
 async function classify(path) {
   const before = await page.locator('[data-testid=job]').count();
@@ -128,7 +99,7 @@ function checkVerdicts(verdicts, expected) {
 
 try {
   await step(`every shipped bundle (${bundles.join(', ')}) loads with its backbone and classifies a file`, async () => {
-    await page.goto(server.url);
+    await page.goto(url);
     await ready();
     assert.equal(await page.textContent('[data-testid=engine]'), `ready: ${tasks.join(', ')}`);
     const ms = await classify(fixture);
@@ -210,17 +181,11 @@ try {
       const fetched = pageRequests.filter((p) => p.endsWith(`/models/${file}`)).length;
       assert.equal(fetched, loads, `${file} fetched ${fetched} times in ${loads} page loads`);
     }
-    const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
-    assert.deepEqual(foreign, []);
-    assert.deepEqual(problems, []);
+    assert.deepEqual(trouble(), []);
   });
 } catch {
   // Reported by step().
 } finally {
-  await context.close();
-  await server.close();
-  await rm(profile, { recursive: true, force: true });
   await rm(served, { recursive: true, force: true });
 }
-console.log(failures ? `\n${failures} shipped-model test(s) failed` : '\nall shipped-model tests passed');
-process.exit(failures ? 1 : 0);
+await browser.finish();
