@@ -28,6 +28,7 @@ cargo test --features train
 # Licence, ban and source policy (deny.toml); needs no network once the crates are fetched.
 step "cargo deny check licenses bans sources"
 command -v cargo-deny >/dev/null || cargo install cargo-deny --locked
+cargo fetch --locked # every platform's crates (the wasm ones too), so the offline check sees them all
 cargo deny --offline check licenses bans sources
 
 # The app's release profile, so trunk's build of the worker below reuses these artifacts.
