@@ -31,7 +31,8 @@ pub struct Segmenter {
 }
 
 impl Segmenter {
-    /// A segmenter of `length` samples per segment and `hop` samples between starts (`hop <= length`).
+    /// A segmenter of `length` samples per segment and `hop` samples between starts (a hop longer
+    /// than the segment leaves the samples between them out).
     pub fn new(length: usize, hop: usize) -> Self {
         let hop = hop.max(1);
         Self {

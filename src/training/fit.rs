@@ -80,13 +80,11 @@ pub fn fit<M: Classifier>(
     let item = maker.item_len();
     let params_shape = maker.shape();
     let steps = (clips.len() * options.crops_per_clip).div_ceil(options.batch).max(1);
-    let mut best: Option<(M, EpochScore)> = None;
+    let mut best = BestEpoch::new(options.patience);
     let mut history = Vec::new();
     let mut inputs = vec![0.0f32; options.batch * item];
     for epoch in 1..=options.epochs {
-        let lr = options.learning_rate
-            * 0.5
-            * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / options.epochs as f64).cos());
+        let lr = cosine_learning_rate(options, epoch);
         let bar = progress(steps, epoch, options.epochs);
         let mut loss_sum = 0.0;
         for _ in 0..steps {
@@ -112,29 +110,77 @@ pub fn fit<M: Classifier>(
         }
         let (accuracy, macro_f1) = evaluate(&model.valid(), validation, labels, params_shape);
         let score = EpochScore { epoch, loss: loss_sum / steps as f64, accuracy, macro_f1 };
-        let summary = format!(
-            "loss {:.3}  validation: track accuracy {:.1}%  macro-F1 {:.3}",
-            score.loss,
-            accuracy * 100.0,
-            macro_f1
-        );
+        let summary = score.summary();
         if bar.is_hidden() {
             eprintln!("epoch {epoch:>2}/{}: {summary}", options.epochs);
         }
         bar.finish_with_message(summary);
         history.push(score);
-        let improved = best.as_ref().is_none_or(|(_, b)| (macro_f1, accuracy) > (b.macro_f1, b.accuracy));
-        if improved {
-            // `valid()` snapshots the batch-norm running statistics; a plain clone would share them
-            // with the model still training.
-            best = Some((model.valid(), score));
-        } else if best.as_ref().is_some_and(|(_, b)| epoch - b.epoch >= options.patience) {
-            eprintln!("early stop: no better macro-F1 for {} epochs", options.patience);
+        // `valid()` snapshots the batch-norm running statistics; a plain clone would share them
+        // with the model still training.
+        if best.record(score, || model.valid()) {
             break;
         }
     }
-    let best = best.map_or_else(|| model.valid(), |(m, _)| m);
-    (best, history)
+    (best.into_model(|| model.valid()), history)
+}
+
+impl EpochScore {
+    /// One line for the console: loss and the validation figures.
+    pub fn summary(&self) -> String {
+        format!(
+            "loss {:.3}  validation: track accuracy {:.1}%  macro-F1 {:.3}",
+            self.loss,
+            self.accuracy * 100.0,
+            self.macro_f1
+        )
+    }
+}
+
+/// The learning rate of `epoch` (from 1): cosine decay from the peak over the planned epochs.
+pub fn cosine_learning_rate(options: &FitOptions, epoch: usize) -> f64 {
+    options.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / options.epochs as f64).cos())
+}
+
+/// Keeps the model of the best epoch (validation macro-F1, then accuracy) and says when to stop.
+pub struct BestEpoch<M> {
+    best: Option<(M, EpochScore)>,
+    patience: usize,
+}
+
+impl<M> BestEpoch<M> {
+    /// Nothing kept yet; stop after `patience` epochs without improvement.
+    pub fn new(patience: usize) -> Self {
+        Self { best: None, patience }
+    }
+
+    /// Records an epoch's score, taking `snapshot()` when it is the best so far; true when
+    /// training should stop.
+    pub fn record(&mut self, score: EpochScore, snapshot: impl FnOnce() -> M) -> bool {
+        let improved =
+            self.best.as_ref().is_none_or(|(_, b)| (score.macro_f1, score.accuracy) > (b.macro_f1, b.accuracy));
+        if improved {
+            self.best = Some((snapshot(), score));
+            false
+        } else if self.best.as_ref().is_some_and(|(_, b)| score.epoch - b.epoch >= self.patience) {
+            eprintln!("early stop: no better macro-F1 for {} epochs", self.patience);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The best model, or `last()` when no epoch ran.
+    pub fn into_model(self, last: impl FnOnce() -> M) -> M {
+        self.best.map_or_else(last, |(m, _)| m)
+    }
+}
+
+/// The label a track gets from its segments' logits `[segments, labels]`: the most probable
+/// one after averaging the segments' softmax, as the inference path does.
+pub fn track_label(logits: Tensor<2>) -> usize {
+    let mean: Vec<f32> = softmax(logits, 1).mean_dim(0).into_data().try_to_vec::<f32>().unwrap_or_default();
+    mean.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
 }
 
 /// Track-level accuracy and macro-F1 of `model` on the validation set (burn's forward pass).
@@ -150,10 +196,7 @@ pub fn evaluate<M: Classifier>(model: &M, set: &ValidationSet, labels: &[String]
         let data = set.inputs[offset * item..(offset + count) * item].to_vec();
         offset += count;
         let x = Tensor::<4>::from_data(TensorData::new(data, batch_shape(count, shape)), &device);
-        let mean: Vec<f32> =
-            softmax(model.forward(x), 1).mean_dim(0).into_data().try_to_vec::<f32>().unwrap_or_default();
-        let predicted = mean.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
-        matrix.add(label, predicted);
+        matrix.add(label, track_label(model.forward(x)));
     }
     (matrix.accuracy(), matrix.macro_f1())
 }

@@ -9,7 +9,7 @@ use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::optim::{AdamWConfig, GradientsParams};
-use burn::tensor::activation::{relu, softmax};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn_onnx::export::{AxisSpec, InputSpec, OnnxExporter};
 use rand::rngs::StdRng;
@@ -22,7 +22,7 @@ use crate::model::sidecar::BackboneRef;
 
 use super::clips::InputMaker;
 use super::dataset::{Dataset, Example};
-use super::fit::{EpochScore, FitOptions};
+use super::fit::{BestEpoch, EpochScore, FitOptions, cosine_learning_rate, track_label};
 
 /// The backbone outputs a head reads: musicnn's mean- and max-pooled front/mid-end features.
 pub const EMBEDDING_OUTPUTS: [&str; 2] = ["mean_pool", "max_pool"];
@@ -171,13 +171,11 @@ pub fn fit_head(
     let present: Vec<usize> = (0..labels).filter(|&l| !by_label[l].is_empty()).collect();
     let segments: usize = by_label.iter().map(Vec::len).sum();
     let steps = segments.div_ceil(options.batch).max(1);
-    let mut best: Option<(Head, EpochScore)> = None;
+    let mut best = BestEpoch::new(options.patience);
     let mut history = Vec::new();
     let mut inputs = vec![0.0f32; options.batch * width];
     for epoch in 1..=options.epochs {
-        let lr = options.learning_rate
-            * 0.5
-            * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / options.epochs as f64).cos());
+        let lr = cosine_learning_rate(options, epoch);
         let mut loss_sum = 0.0;
         for _ in 0..steps {
             let mut targets = Vec::with_capacity(options.batch);
@@ -196,22 +194,13 @@ pub fn fit_head(
         }
         let (accuracy, macro_f1) = evaluate_head(&model.valid(), validation, width, &dataset.labels);
         let score = EpochScore { epoch, loss: loss_sum / steps as f64, accuracy, macro_f1 };
-        eprintln!(
-            "epoch {epoch:>3}/{}: loss {:.3}  validation: track accuracy {:.1}%  macro-F1 {:.3}",
-            options.epochs,
-            score.loss,
-            accuracy * 100.0,
-            macro_f1
-        );
+        eprintln!("epoch {epoch:>3}/{}: {}", options.epochs, score.summary());
         history.push(score);
-        if best.as_ref().is_none_or(|(_, b)| (macro_f1, accuracy) > (b.macro_f1, b.accuracy)) {
-            best = Some((model.valid(), score));
-        } else if best.as_ref().is_some_and(|(_, b)| epoch - b.epoch >= options.patience) {
-            eprintln!("early stop: no better macro-F1 for {} epochs", options.patience);
+        if best.record(score, || model.valid()) {
             break;
         }
     }
-    (best.map_or_else(|| model.valid(), |(m, _)| m), history)
+    (best.into_model(|| model.valid()), history)
 }
 
 /// Track-level accuracy and macro-F1 (mean of segment probabilities per file) of `head`.
@@ -221,10 +210,7 @@ fn evaluate_head(head: &Head, files: &[Embedded], width: usize, labels: &[String
     for file in files.iter().filter(|f| !f.values.is_empty()) {
         let count = file.values.len() / width;
         let x = Tensor::<2>::from_data(TensorData::new(file.values.clone(), [count, width]), &device);
-        let mean: Vec<f32> =
-            softmax(head.forward(x), 1).mean_dim(0).into_data().try_to_vec::<f32>().unwrap_or_default();
-        let predicted = mean.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
-        matrix.add(file.label, predicted);
+        matrix.add(file.label, track_label(head.forward(x)));
     }
     (matrix.accuracy(), matrix.macro_f1())
 }

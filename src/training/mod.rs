@@ -85,11 +85,7 @@ pub fn train(dataset: &Dataset, architecture: Architecture, options: &FitOptions
     device.seed(options.seed);
     let params = &dataset.features;
     let mut warn = |message: String| eprintln!("warning: {message}");
-    let train_examples = dataset.split(false);
-    let validation_examples = dataset.split(true);
-    if train_examples.is_empty() || validation_examples.is_empty() {
-        return Err(format!("task `{}`: the split left no training or no validation examples", dataset.task));
-    }
+    let (train_examples, validation_examples) = splits(dataset)?;
     eprintln!("decoding {} training and {} validation files…", train_examples.len(), validation_examples.len());
     let train_clips = clips::load(&train_examples, params, &mut warn);
     let validation_clips = clips::load(&validation_examples, params, &mut warn);
@@ -125,11 +121,7 @@ pub fn train_head(
 ) -> Result<Trained, String> {
     let backbone = heads::load_backbone(backbone_path, backbone_file)?;
     let mut warn = |message: String| eprintln!("warning: {message}");
-    let train_examples = dataset.split(false);
-    let validation_examples = dataset.split(true);
-    if train_examples.is_empty() || validation_examples.is_empty() {
-        return Err(format!("task `{}`: the split left no training or no validation examples", dataset.task));
-    }
+    let (train_examples, validation_examples) = splits(dataset)?;
     let started = Instant::now();
     let cache = heads::default_cache(backbone_path);
     eprintln!(
@@ -140,11 +132,11 @@ pub fn train_head(
     );
     let train = heads::embed_all(&train_examples, &backbone, &cache, &mut warn)?;
     let validation = heads::embed_all(&validation_examples, &backbone, &cache, &mut warn)?;
-    let width: usize = backbone.ranges(&heads::backbone_ref(backbone_file).outputs)?.iter().map(|r| r.len()).sum();
+    let reference = heads::backbone_ref(backbone_file);
+    let width: usize = backbone.ranges(&reference.outputs)?.iter().map(|r| r.len()).sum();
     let (head, history) = heads::fit_head(&train, &validation, width, dataset, options);
     let onnx = heads::head_to_onnx(&head, width)?;
     let seconds = started.elapsed().as_secs_f64();
-    let reference = heads::backbone_ref(backbone_file);
     let sidecar = sidecar(dataset, serde_json::Value::Null, Some(reference.clone()));
     let metrics = export::evaluate_bundle(&onnx, &sidecar, &validation_examples, Some(backbone))?;
     let parameters = head.num_params();
@@ -157,6 +149,15 @@ pub fn train_head(
         seconds,
         backbone: Some(reference),
     })
+}
+
+/// The training and validation examples, or an error when either is empty.
+fn splits(dataset: &Dataset) -> Result<(Vec<&dataset::Example>, Vec<&dataset::Example>), String> {
+    let (train, validation) = (dataset.split(false), dataset.split(true));
+    if train.is_empty() || validation.is_empty() {
+        return Err(format!("task `{}`: the split left no training or no validation examples", dataset.task));
+    }
+    Ok((train, validation))
 }
 
 #[allow(clippy::too_many_arguments)]
