@@ -9,6 +9,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use crate::audio::{AudioError, AudioStream, StreamResampler};
+use crate::descriptors::DescriptorAnalyzer;
 use crate::features::{FeatureParams, MelSpectrogram, Segment, Segmenter};
 use crate::model::bundle::runner_error;
 use crate::model::{Backbone, ModelBundle, ModelError, Models};
@@ -48,6 +49,8 @@ pub struct StageTimes {
     pub mel: Duration,
     /// Model inference and softmax.
     pub inference: Duration,
+    /// Tempo, key, loudness and the scores built on them (when enabled).
+    pub descriptors: Duration,
 }
 
 /// A segment waiting in a batch.
@@ -99,6 +102,7 @@ struct FeatureGroup<'m> {
 /// Classifies tracks with a set of models; build once, reuse for every track.
 pub struct Analyzer<'m> {
     groups: Vec<FeatureGroup<'m>>,
+    descriptors: Option<DescriptorAnalyzer>,
     times: StageTimes,
 }
 
@@ -137,7 +141,14 @@ impl<'m> Analyzer<'m> {
                 }
             }
         }
-        Self { groups, times: StageTimes::default() }
+        Self { groups, descriptors: None, times: StageTimes::default() }
+    }
+
+    /// Also computes each track's [`Descriptors`](crate::report::Descriptors) (tempo, key,
+    /// loudness, energy, danceability) in the same decoding pass.
+    pub fn with_descriptors(mut self) -> Self {
+        self.descriptors = Some(DescriptorAnalyzer::new());
+        self
     }
 
     /// Stage times accumulated over every track analysed so far.
@@ -172,16 +183,27 @@ impl<'m> Analyzer<'m> {
         for group in &mut self.groups {
             group.reset(stream.sample_rate())?;
         }
+        if let Some(descriptors) = self.descriptors.as_mut() {
+            let rate = stream.sample_rate();
+            descriptors
+                .reset(rate)
+                .map_err(|reason| AudioError::BadHeader(format!("cannot resample {rate} Hz: {reason}")))?;
+        }
         let times = &mut self.times;
         let announced = stream.announced_seconds();
         let mut reported = 0.0;
         loop {
             let started = Instant::now();
-            let chunk = stream.next_chunk()?;
+            let chunk = stream.next_packet()?;
             times.decode += started.elapsed();
             let Some(chunk) = chunk else { break };
             for group in &mut self.groups {
-                group.push(chunk, times, on_mel)?;
+                group.push(chunk.mono, times, on_mel)?;
+            }
+            if let Some(descriptors) = self.descriptors.as_mut() {
+                let started = Instant::now();
+                descriptors.push(chunk);
+                times.descriptors += started.elapsed();
             }
             if let Some(total) = announced.filter(|t| *t > 0.0) {
                 let now = stream.decoded_seconds();
@@ -196,7 +218,13 @@ impl<'m> Analyzer<'m> {
             group.finish(times, on_mel)?;
         }
         let duration_s = stream.decoded_seconds();
-        self.report(duration_s)
+        let mut report = self.report(duration_s)?;
+        if let Some(descriptors) = self.descriptors.as_mut() {
+            let started = Instant::now();
+            report.descriptors = Some(descriptors.finish());
+            self.times.descriptors += started.elapsed();
+        }
+        Ok(report)
     }
 
     fn report(&mut self, duration_s: f64) -> Result<TrackReport, AnalyzeError> {
@@ -225,7 +253,7 @@ impl<'m> Analyzer<'m> {
         if tasks.is_empty() {
             return Err(AnalyzeError::Silent { seconds: duration_s });
         }
-        Ok(TrackReport { duration_s, tasks, segments: segments.into_values().collect() })
+        Ok(TrackReport { duration_s, tasks, segments: segments.into_values().collect(), descriptors: None })
     }
 }
 

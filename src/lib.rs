@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod audio;
+pub mod descriptors;
 pub mod evaluation;
 pub mod features;
 pub mod model;
@@ -15,4 +16,4 @@ pub use analyze::{AnalyzeError, Analyzer, MelSegment, StageTimes};
 pub use audio::{AudioError, AudioStream};
 pub use features::FeatureParams;
 pub use model::{ModelBundle, ModelError, Models};
-pub use report::{SegmentPrediction, TaskVerdict, TrackReport};
+pub use report::{Descriptors, SegmentPrediction, TaskVerdict, TrackReport};

@@ -67,6 +67,35 @@ pub struct TrackReport {
     pub tasks: BTreeMap<String, TaskVerdict>,
     /// The timeline, in order.
     pub segments: Vec<SegmentPrediction>,
+    /// Tempo, key, loudness, energy and danceability (when the analyzer computes them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub descriptors: Option<Descriptors>,
+}
+
+/// Musical descriptors of a whole track, computed with DSP beside the models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Descriptors {
+    /// Tempo in beats per minute (`None`: no pulse found).
+    pub tempo_bpm: Option<f32>,
+    /// Beat times in seconds (left out of compact outputs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub beats_s: Vec<f32>,
+    /// Key and mode, e.g. "A minor" (`None`: no pitched content).
+    pub key: Option<String>,
+    /// Correlation of the track's chroma with the key's profile (−1 to 1).
+    pub key_strength: Option<f32>,
+    /// Integrated loudness per EBU R128, LUFS.
+    pub loudness_lufs: Option<f32>,
+    /// Loudness range per EBU Tech 3342, LU (the dynamic range of the track).
+    pub loudness_range_lu: Option<f32>,
+    /// Sample peak, dBFS.
+    pub peak_dbfs: Option<f32>,
+    /// True (inter-sample) peak, dBTP.
+    pub true_peak_dbtp: Option<f32>,
+    /// Energy, 0–1 (loudness and onset activity).
+    pub energy: f32,
+    /// Danceability, 0–1 (pulse clarity, beat strength, tempo).
+    pub danceability: f32,
 }
 
 /// Running mean of segment probabilities for one task.

@@ -140,7 +140,12 @@ impl TrackRecord {
             .tracks
             .into_iter()
             .map(|t| {
-                let report = TrackReport { duration_s: t.duration_s, tasks: BTreeMap::new(), segments: Vec::new() };
+                let report = TrackReport {
+                    duration_s: t.duration_s,
+                    tasks: BTreeMap::new(),
+                    segments: Vec::new(),
+                    descriptors: None,
+                };
                 let record = TrackRecord {
                     id: t.id.clone(),
                     name: t.name,
@@ -236,6 +241,7 @@ pub(crate) mod tests {
                     .into_iter()
                     .collect(),
                 segments: vec![slice(0.0, false), slice(5.0, true), slice(10.0, false)],
+                descriptors: None,
             },
             models: [("genre".to_string(), "genre".to_string()), ("mood".to_string(), "my mood".to_string())]
                 .into_iter()

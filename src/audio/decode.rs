@@ -34,6 +34,17 @@ const MAX_BAD_PACKETS_IN_A_ROW: usize = 32;
 /// Fraction of the announced length that must be present for a file not to count as truncated.
 const COMPLETE_FRACTION: f64 = 0.98;
 
+/// One decoded packet.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    /// The channels averaged, one sample per frame.
+    pub mono: &'a [f32],
+    /// The file's own channels, interleaved.
+    pub interleaved: &'a [f32],
+    /// Channels in `interleaved`.
+    pub channels: usize,
+}
+
 /// A decoded audio stream, read packet by packet.
 pub struct AudioStream {
     format: Box<dyn FormatReader>,
@@ -158,6 +169,11 @@ impl AudioStream {
     /// The next chunk of mono samples, `None` at the end of the stream. The slice is reused:
     /// copy what you keep before calling again.
     pub fn next_chunk(&mut self) -> Result<Option<&[f32]>, AudioError> {
+        Ok(self.next_packet()?.map(|chunk| chunk.mono))
+    }
+
+    /// Like [`AudioStream::next_chunk`], with the packet's own channels beside the mono downmix.
+    pub fn next_packet(&mut self) -> Result<Option<Chunk<'_>>, AudioError> {
         while !self.finished {
             let packet = match self.format.next_packet() {
                 Ok(Some(packet)) => packet,
@@ -205,7 +221,7 @@ impl AudioStream {
                 let maximum_s = self.max_frames as f64 / self.sample_rate as f64;
                 return Err(AudioError::TooLong { maximum_s });
             }
-            return Ok(Some(&self.mono));
+            return Ok(Some(Chunk { mono: &self.mono, interleaved: &self.interleaved, channels }));
         }
         self.check_complete()?;
         Ok(None)

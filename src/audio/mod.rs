@@ -7,7 +7,7 @@ pub mod resample;
 pub mod sniff;
 pub mod wav_header;
 
-pub use decode::AudioStream;
+pub use decode::{AudioStream, Chunk};
 pub use error::AudioError;
 pub use read_all::read_all;
 pub use resample::StreamResampler;

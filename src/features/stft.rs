@@ -55,6 +55,19 @@ impl PowerStft {
             let at = start + i as isize;
             *slot = if at >= 0 && (at as usize) < signal.len() { signal[at as usize] * w } else { 0.0 };
         }
+        self.transform(out);
+    }
+
+    /// The spectrum of exactly `n_fft` samples (a frame a caller cut itself, e.g. from a stream).
+    pub fn window_spectrum(&mut self, samples: &[f32], out: &mut [f32]) {
+        for ((slot, w), s) in self.frame.iter_mut().zip(&self.window).zip(samples) {
+            *slot = s * w;
+        }
+        self.transform(out);
+    }
+
+    /// Transforms the windowed frame and writes power (or magnitude) into `out`.
+    fn transform(&mut self, out: &mut [f32]) {
         // Lengths are fixed by the plan, so the transform cannot fail.
         let _ = self.fft.process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
         let squared = self.power == 2.0;

@@ -1,0 +1,161 @@
+//! Musical descriptors computed beside the models in the same decoding pass: tempo and beats,
+//! key and mode, EBU R128 loudness, energy and danceability.
+
+pub mod beats;
+pub mod chroma;
+pub mod frames;
+pub mod key;
+pub mod loudness;
+pub mod onset;
+pub mod scores;
+pub mod tempo;
+pub mod tempogram;
+
+use crate::audio::{AudioError, AudioStream, Chunk, StreamResampler};
+use crate::report::Descriptors;
+
+use chroma::ChromaAccumulator;
+use frames::StreamingStft;
+use loudness::LoudnessMeter;
+use onset::OnsetDetector;
+use tempogram::Tempogram;
+
+/// Rate the rhythm and pitch analysis runs at (librosa's default).
+pub const SAMPLE_RATE: u32 = 22_050;
+/// STFT size and hop of the rhythm and pitch analysis (librosa's defaults).
+pub const N_FFT: usize = 2048;
+/// Hop between STFT frames.
+pub const HOP: usize = 512;
+
+/// Computes a track's descriptors from its decoded packets; build once, reuse for every track.
+pub struct DescriptorAnalyzer {
+    resampler: Option<StreamResampler>,
+    resampled: Vec<f32>,
+    frames: StreamingStft,
+    onsets: OnsetDetector,
+    chroma: ChromaAccumulator,
+    tempogram: Tempogram,
+    loudness: LoudnessMeter,
+}
+
+impl Default for DescriptorAnalyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DescriptorAnalyzer {
+    /// Plans the FFTs and builds the filterbanks.
+    pub fn new() -> Self {
+        Self {
+            resampler: None,
+            resampled: Vec::new(),
+            frames: StreamingStft::new(N_FFT, HOP),
+            onsets: OnsetDetector::new(SAMPLE_RATE, N_FFT),
+            chroma: ChromaAccumulator::new(SAMPLE_RATE, N_FFT),
+            tempogram: Tempogram::new(Self::frame_rate()),
+            loudness: LoudnessMeter::default(),
+        }
+    }
+
+    /// STFT frames per second.
+    pub fn frame_rate() -> f64 {
+        SAMPLE_RATE as f64 / HOP as f64
+    }
+
+    /// Starts a track decoded at `source_rate` Hz.
+    pub fn reset(&mut self, source_rate: u32) -> Result<(), String> {
+        self.resampler = Some(StreamResampler::new(source_rate, SAMPLE_RATE)?);
+        self.frames.reset();
+        self.onsets.reset();
+        self.chroma.reset();
+        self.loudness.reset(source_rate);
+        Ok(())
+    }
+
+    /// Decodes a whole stream and returns its descriptors (no models involved).
+    pub fn describe(&mut self, mut stream: AudioStream) -> Result<Descriptors, AudioError> {
+        let rate = stream.sample_rate();
+        self.reset(rate).map_err(|reason| AudioError::BadHeader(format!("cannot resample {rate} Hz: {reason}")))?;
+        while let Some(chunk) = stream.next_packet()? {
+            self.push(chunk);
+        }
+        Ok(self.finish())
+    }
+
+    /// Adds one decoded packet.
+    pub fn push(&mut self, chunk: Chunk<'_>) {
+        self.loudness.push(chunk.interleaved, chunk.channels);
+        self.resampled.clear();
+        if let Some(resampler) = self.resampler.as_mut() {
+            resampler.push(chunk.mono, |block| self.resampled.extend_from_slice(block));
+        }
+        self.analyse_resampled(false);
+    }
+
+    /// Ends the track and returns its descriptors.
+    pub fn finish(&mut self) -> Descriptors {
+        self.resampled.clear();
+        if let Some(resampler) = self.resampler.as_mut() {
+            resampler.finish(|block| self.resampled.extend_from_slice(block));
+        }
+        self.analyse_resampled(true);
+        let loudness = self.loudness.readings();
+        let frame_rate = Self::frame_rate();
+        let envelope = self.onsets.envelope();
+        let mean_onset = envelope.iter().map(|&v| v as f64).sum::<f64>() / envelope.len().max(1) as f64;
+        let peak = tempo::estimate(&self.tempogram.mean(envelope), frame_rate);
+        let beat_frames = peak.map(|p| beats::track(envelope, p.lag.round() as usize)).unwrap_or_default();
+        let bpm = peak.map(|p| refined_bpm(&beat_frames, p.bpm, frame_rate));
+        let on_beats = beat_frames.iter().map(|&b| envelope[b] as f64).sum::<f64>() / beat_frames.len().max(1) as f64;
+        let key = key::estimate(&self.chroma.profile());
+        Descriptors {
+            tempo_bpm: bpm.map(|b| b as f32),
+            beats_s: beat_frames.iter().map(|&b| (b as f64 / frame_rate) as f32).collect(),
+            key: key.map(|k| k.name()),
+            key_strength: key.map(|k| k.correlation as f32),
+            loudness_lufs: loudness.integrated_lufs.map(|v| v as f32),
+            loudness_range_lu: loudness.range_lu.map(|v| v as f32),
+            peak_dbfs: loudness.sample_peak_dbfs.map(|v| v as f32),
+            true_peak_dbtp: loudness.true_peak_dbtp.map(|v| v as f32),
+            energy: scores::energy(loudness.integrated_lufs, mean_onset) as f32,
+            danceability: scores::danceability(
+                peak.map_or(0.0, |p| p.strength as f64),
+                if mean_onset > 0.0 { on_beats / mean_onset } else { 0.0 },
+                bpm,
+            ) as f32,
+        }
+    }
+
+    fn analyse_resampled(&mut self, last: bool) {
+        let (onsets, chroma) = (&mut self.onsets, &mut self.chroma);
+        let mut on_frame = |power: &[f32]| {
+            onsets.push(power);
+            chroma.push(power);
+        };
+        self.frames.push(&self.resampled, &mut on_frame);
+        if last {
+            self.frames.finish(&mut on_frame);
+        }
+    }
+}
+
+/// The tempo the tracked beats keep on average (least-squares slope of beat time over beat
+/// number, finer than the tempogram's whole-frame lags), or the tempogram's tempo when there are
+/// too few beats or they keep another tempo (a tracker that locked onto another octave).
+fn refined_bpm(beat_frames: &[usize], tempogram_bpm: f64, frame_rate: f64) -> f64 {
+    const MIN_BEATS: usize = 8;
+    if beat_frames.len() < MIN_BEATS {
+        return tempogram_bpm;
+    }
+    let n = beat_frames.len() as f64;
+    let mean_i = (n - 1.0) / 2.0;
+    let mean_t = beat_frames.iter().sum::<usize>() as f64 / n;
+    let (mut covariance, mut variance) = (0.0, 0.0);
+    for (i, &t) in beat_frames.iter().enumerate() {
+        covariance += (i as f64 - mean_i) * (t as f64 - mean_t);
+        variance += (i as f64 - mean_i).powi(2);
+    }
+    let bpm = 60.0 * frame_rate / (covariance / variance);
+    if (bpm / tempogram_bpm - 1.0).abs() < 0.06 { bpm } else { tempogram_bpm }
+}
