@@ -9,7 +9,7 @@ mod cli {
     use clap::{Parser, ValueEnum};
     use indicatif::{ProgressBar, ProgressStyle};
     use musicat::model::runner::Activation;
-    use musicat::{AnalyzeError, Analyzer, AudioStream, Models, TrackReport};
+    use musicat::{AnalyzeError, Analyzer, AudioStream, Descriptors, Models, TrackReport};
     use serde::Serialize;
 
     /// File extensions picked up when walking a directory.
@@ -37,6 +37,9 @@ mod cli {
         /// Also print the per-segment timeline (table and CSV; JSON always includes it).
         #[arg(long)]
         segments: bool,
+        /// Skip the descriptors (tempo, beats, key, loudness, energy, danceability).
+        #[arg(long)]
+        no_descriptors: bool,
         /// Audio files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -49,6 +52,49 @@ mod cli {
         Csv,
     }
 
+    /// CSV columns of the descriptors, after the tasks' columns.
+    const DESCRIPTOR_COLUMNS: [&str; 8] = [
+        "tempo_bpm",
+        "key",
+        "loudness_lufs",
+        "loudness_range_lu",
+        "peak_dbfs",
+        "true_peak_dbtp",
+        "energy",
+        "danceability",
+    ];
+
+    /// The CSV cells of a track's descriptors (empty where unknown or not computed).
+    fn descriptor_cells(descriptors: Option<&Descriptors>) -> Vec<String> {
+        let Some(d) = descriptors else { return vec![String::new(); DESCRIPTOR_COLUMNS.len()] };
+        let number = |v: Option<f32>, digits: usize| v.map(|v| format!("{v:.digits$}")).unwrap_or_default();
+        vec![
+            number(d.tempo_bpm, 1),
+            d.key.clone().unwrap_or_default(),
+            number(d.loudness_lufs, 1),
+            number(d.loudness_range_lu, 1),
+            number(d.peak_dbfs, 2),
+            number(d.true_peak_dbtp, 2),
+            format!("{:.3}", d.energy),
+            format!("{:.3}", d.danceability),
+        ]
+    }
+
+    /// The table's one-line summary of a track's descriptors.
+    fn descriptor_summary(d: &Descriptors) -> String {
+        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "–".into());
+        format!(
+            "tempo {}, key {}, loudness {} (range {}, peak {}), energy {:.2}, danceability {:.2}",
+            or_dash(d.tempo_bpm.map(|b| format!("{b:.1} BPM"))),
+            or_dash(d.key.clone()),
+            or_dash(d.loudness_lufs.map(|l| format!("{l:.1} LUFS"))),
+            or_dash(d.loudness_range_lu.map(|l| format!("{l:.1} LU"))),
+            or_dash(d.true_peak_dbtp.map(|p| format!("{p:.1} dBTP"))),
+            d.energy,
+            d.danceability,
+        )
+    }
+
     /// One output line of `--format json`.
     #[derive(Serialize)]
     struct JsonRow<'a> {
@@ -58,6 +104,8 @@ mod cli {
         tasks: Option<&'a std::collections::BTreeMap<String, musicat::TaskVerdict>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         segments: Option<&'a [musicat::SegmentPrediction]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        descriptors: Option<&'a Descriptors>,
         error: Option<String>,
     }
 
@@ -75,11 +123,15 @@ mod cli {
         let files = collect_files(&args.paths);
         let tasks = models.task_names();
         let mut analyzer = Analyzer::new(&models);
+        if !args.no_descriptors {
+            analyzer = analyzer.with_descriptors();
+        }
         let progress = progress_bar(files.len());
         let stdout = std::io::stdout();
         let multi_label: Vec<bool> =
             models.bundles().iter().map(|b| b.sidecar.activation == Activation::Sigmoid).collect();
-        let mut out = Output::new(args.format, args.segments, &tasks, &multi_label, stdout.lock());
+        let mut out =
+            Output::new(args.format, args.segments, !args.no_descriptors, &tasks, &multi_label, stdout.lock());
         if out.header().is_err() {
             return ExitCode::from(1);
         }
@@ -151,6 +203,7 @@ mod cli {
     struct Output<'t, W: Write> {
         format: Format,
         segments: bool,
+        descriptors: bool,
         tasks: &'t [String],
         /// Labels shown per task in the table: 3, or 5 for multi-label (sigmoid) tasks such as tags.
         shown: Vec<usize>,
@@ -165,9 +218,21 @@ mod cli {
     }
 
     impl<'t, W: Write> Output<'t, W> {
-        fn new(format: Format, segments: bool, tasks: &'t [String], multi_label: &[bool], out: W) -> Self {
+        fn new(
+            format: Format,
+            segments: bool,
+            descriptors: bool,
+            tasks: &'t [String],
+            multi_label: &[bool],
+            out: W,
+        ) -> Self {
             let shown = multi_label.iter().map(|&multi| if multi { 5 } else { 3 }).collect();
-            Self { format, segments, tasks, shown, out }
+            Self { format, segments, descriptors, tasks, shown, out }
+        }
+
+        /// The descriptor cells of a row (none when descriptors are off).
+        fn descriptor_cells(&self, report: Option<&TrackReport>) -> Vec<String> {
+            if self.descriptors { descriptor_cells(report.and_then(|r| r.descriptors.as_ref())) } else { Vec::new() }
         }
 
         fn header(&mut self) -> std::io::Result<()> {
@@ -184,6 +249,9 @@ mod cli {
                 head.push(format!("{task}_label"));
                 head.push(format!("{task}_score"));
             }
+            if self.descriptors {
+                head.extend(DESCRIPTOR_COLUMNS.map(String::from));
+            }
             head.push("error".into());
             self.out.write_all(&csv_line(&head)?)
         }
@@ -197,6 +265,7 @@ mod cli {
                         duration_s: result.as_ref().ok().map(|r| r.duration_s),
                         tasks: result.as_ref().ok().map(|r| &r.tasks),
                         segments: result.as_ref().ok().map(|r| r.segments.as_slice()),
+                        descriptors: result.as_ref().ok().and_then(|r| r.descriptors.as_ref()),
                         error: result.as_ref().err().map(|e| e.to_string()),
                     };
                     let line = serde_json::to_string(&row).map_err(std::io::Error::other)?;
@@ -216,6 +285,7 @@ mod cli {
                     let mut record = vec![name.to_string()];
                     record.extend(vec![String::new(); if self.segments { 3 } else { 1 }]);
                     record.extend(blank_tasks());
+                    record.extend(self.descriptor_cells(None));
                     record.push(e.to_string());
                     lines.extend(csv_line(&record)?);
                 }
@@ -233,6 +303,7 @@ mod cli {
                                 None => record.extend([String::new(), String::new()]),
                             }
                         }
+                        record.extend(self.descriptor_cells(Some(report)));
                         record.push(String::new());
                         lines.extend(csv_line(&record)?);
                     }
@@ -245,6 +316,7 @@ mod cli {
                             None => record.extend([String::new(), String::new()]),
                         }
                     }
+                    record.extend(self.descriptor_cells(Some(report)));
                     record.push(String::new());
                     lines.extend(csv_line(&record)?);
                 }
@@ -262,6 +334,9 @@ mod cli {
                         let top: Vec<String> =
                             verdict.top(shown).iter().map(|(l, s)| format!("{l} {:.0}%", s * 100.0)).collect();
                         writeln!(self.out, "    {task:<8} {:<16} {}", verdict.label, top.join(", "))?;
+                    }
+                    if let Some(descriptors) = &report.descriptors {
+                        writeln!(self.out, "    {}", descriptor_summary(descriptors))?;
                     }
                     if self.segments {
                         for segment in &report.segments {

@@ -104,7 +104,7 @@ impl DescriptorAnalyzer {
         let frame_rate = Self::frame_rate();
         let envelope = self.onsets.envelope();
         let mean_onset = envelope.iter().map(|&v| v as f64).sum::<f64>() / envelope.len().max(1) as f64;
-        let peak = tempo::estimate(&self.tempogram.mean(envelope), frame_rate);
+        let peak = tempo::estimate(&self.tempogram.mean(envelope), envelope, frame_rate);
         let beat_frames = peak.map(|p| beats::track(envelope, p.lag.round() as usize)).unwrap_or_default();
         let bpm = peak.map(|p| refined_bpm(&beat_frames, p.bpm, frame_rate));
         let on_beats = beat_frames.iter().map(|&b| envelope[b] as f64).sum::<f64>() / beat_frames.len().max(1) as f64;

@@ -1,6 +1,8 @@
 //! The track's tempo from its mean tempogram: librosa's choice of lag (a log-normal prior of one
-//! octave around 120 BPM, nothing from 320 BPM up), except that a pulse twice as fast which the
-//! envelope shows at least as strongly wins over the prior; then the peak is refined between lags.
+//! octave around 120 BPM, nothing from 320 BPM up), except that a pulse twice as fast wins over
+//! the prior when the envelope repeats at it at least as strongly and its beats are evenly
+//! accented (clicks at 200 BPM; not rock at 100 BPM with hi-hat eighths, whose beats alternate
+//! strong and weak); then the peak is refined between lags.
 
 /// Centre of the tempo prior (librosa's `start_bpm`).
 pub const START_BPM: f64 = 120.0;
@@ -16,7 +18,8 @@ pub struct TempoPeak {
     pub lag: f64,
     /// Beats per minute.
     pub bpm: f64,
-    /// The tempogram at the peak: 1 for a perfectly periodic envelope, near 0 for no pulse.
+    /// Pulse clarity: how far the tempogram's peak stands above its median over the tempo range
+    /// (near 1 for a click track, near 0 for a steady tone or noise, whose onsets do not repeat).
     pub strength: f32,
 }
 
@@ -39,24 +42,52 @@ pub fn librosa_lag(tempogram: &[f32], frame_rate: f64) -> Option<usize> {
     (min_lag(frame_rate)..tempogram.len()).max_by(|&a, &b| score(a).total_cmp(&score(b)))
 }
 
-/// The tempo of a mean tempogram, `None` when the envelope never repeats (no onsets at all).
-pub fn estimate(tempogram: &[f32], frame_rate: f64) -> Option<TempoPeak> {
+/// Pulse clarity below which a track is said to have no tempo.
+pub const MIN_STRENGTH: f32 = 0.1;
+
+/// Largest ratio between the mean onset strength of even and odd beats of an evenly accented pulse.
+const EVEN_ACCENTS: f32 = 1.25;
+
+/// The tempo of the mean `tempogram` of `envelope`, `None` when no pulse stands out (silence, a
+/// steady tone, noise).
+pub fn estimate(tempogram: &[f32], envelope: &[f32], frame_rate: f64) -> Option<TempoPeak> {
     let first = min_lag(frame_rate);
-    if tempogram.iter().skip(first).all(|&v| v <= 0.0) {
+    if first >= tempogram.len() {
         return None;
     }
     let mut lag = librosa_lag(tempogram, frame_rate)?;
-    // The prior decides between octaves only when the envelope does not: halve while the
-    // faster pulse is at least as strong (clicks at 200 BPM repeat every beat, not every other).
+    // The prior decides between octaves only when the envelope does not.
     loop {
         let half = (lag as f64 / 2.0).round() as usize;
-        if half < first || area(tempogram, half) < area(tempogram, lag) {
+        if half < first || area(tempogram, half) < area(tempogram, lag) || !evenly_accented(envelope, half) {
             break;
         }
         lag = (half - 1..=half + 1).max_by(|&a, &b| tempogram[a].total_cmp(&tempogram[b])).unwrap_or(half);
     }
+    let strength = tempogram[lag] - median(&tempogram[first..]);
     let refined = lag as f64 + parabolic_offset(tempogram, lag);
-    Some(TempoPeak { lag: refined, bpm: bpm(refined, frame_rate), strength: tempogram[lag] })
+    (strength >= MIN_STRENGTH).then(|| TempoPeak { lag: refined, bpm: bpm(refined, frame_rate), strength })
+}
+
+/// Whether beats tracked `period` frames apart are as strong on even as on odd counts.
+fn evenly_accented(envelope: &[f32], period: usize) -> bool {
+    let beats = super::beats::track(envelope, period);
+    if beats.len() < 8 {
+        return false;
+    }
+    let mut sums = [0.0f32; 2];
+    for (i, &b) in beats.iter().enumerate() {
+        // The strongest onset within two frames: a beat lands on its onset to a frame or so.
+        sums[i % 2] += envelope[b.saturating_sub(2)..(b + 3).min(envelope.len())].iter().copied().fold(0.0, f32::max);
+    }
+    let (strong, weak) = (sums[0].max(sums[1]), sums[0].min(sums[1]));
+    weak > 0.0 && strong / weak <= EVEN_ACCENTS
+}
+
+fn median(values: &[f32]) -> f32 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    sorted[sorted.len() / 2]
 }
 
 /// The tempogram summed within two lags of `lag` (a peak between lags, or a beat that wavers by a
@@ -94,8 +125,10 @@ mod tests {
     #[test]
     fn the_prior_breaks_ties_but_a_stronger_faster_pulse_wins() {
         // A pulse at 200 BPM (12.92 frames): every multiple repeats it, slightly weaker with lag.
-        let fast = comb(60.0 * RATE / 200.0, 344, 0.3);
-        let peak = estimate(&fast, RATE).unwrap();
+        let period = 60.0 * RATE / 200.0;
+        let fast = comb(period, 344, 0.3);
+        let clicks: Vec<f32> = (0..2000).map(|t| if (t as f64 % period) < 1.0 { 1.0 } else { 0.0 }).collect();
+        let peak = estimate(&fast, &clicks, RATE).unwrap();
         assert!((peak.bpm - 200.0).abs() < 4.0, "{peak:?}");
         // librosa alone picks the half tempo (its prior prefers 100 BPM).
         let k = librosa_lag(&fast, RATE).unwrap();
@@ -104,6 +137,6 @@ mod tests {
 
     #[test]
     fn silence_has_no_tempo() {
-        assert_eq!(estimate(&vec![0.0; 344], RATE), None);
+        assert_eq!(estimate(&vec![0.0; 344], &vec![0.0; 2000], RATE), None);
     }
 }
