@@ -194,3 +194,44 @@ fn the_music_fixture_is_120_bpm_in_c_major() {
     assert!((bpm - 120.0).abs() / 120.0 < 0.02, "{bpm} BPM");
     assert_eq!(d.key.as_deref(), Some("C major"));
 }
+
+#[test]
+fn tempo_and_beats_agree_with_librosa_on_the_fixtures() {
+    // Written by tests/reference/descriptors/make_reference.py (librosa.beat.beat_track).
+    let text = std::fs::read_to_string(common::fixture("reference/descriptors/librosa_beats.json")).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let files = reference["files"].as_object().unwrap();
+    assert!(files.len() >= 6);
+    let mut failures = Vec::new();
+    for (name, expected) in files {
+        let stream = AudioStream::open_file(&common::fixture(&format!("fixtures/audio/{name}"))).unwrap();
+        let d = DescriptorAnalyzer::new().describe(stream).unwrap();
+        let theirs = expected["tempo_bpm"].as_f64().unwrap() as f32;
+        let Some(ours) = d.tempo_bpm else {
+            failures.push(format!("{name}: no tempo (librosa {theirs})"));
+            continue;
+        };
+        // librosa's tempo is a whole-frame lag (±2.5% at 120 BPM); ours is refined between lags.
+        let Some(factor) = [1.0f32, 2.0, 0.5].into_iter().find(|f| (ours / (theirs * f) - 1.0).abs() <= 0.05) else {
+            failures.push(format!("{name}: {ours:.1} BPM, librosa {theirs:.1}"));
+            continue;
+        };
+        if factor == 1.0 {
+            let theirs: Vec<f32> =
+                expected["beats_s"].as_array().unwrap().iter().map(|b| b.as_f64().unwrap() as f32).collect();
+            let matched = theirs.iter().filter(|t| d.beats_s.iter().any(|o| (o - *t).abs() <= 0.07)).count();
+            if (matched as f32) < 0.9 * theirs.len() as f32 {
+                failures.push(format!("{name}: {matched} of librosa's {} beats matched", theirs.len()));
+            }
+        }
+        // The drum patterns are named by their tempo: ours is that tempo (or its half or double).
+        if let Some(bpm) = name.strip_prefix("drums_").and_then(|n| n.split("bpm").next()) {
+            let truth: f32 = bpm.parse().unwrap();
+            if ![1.0f32, 2.0, 0.5].iter().any(|f| (ours / (truth * f) - 1.0).abs() <= 0.02) {
+                failures.push(format!("{name}: {ours:.1} BPM"));
+            }
+        }
+        println!("{name}: ours {ours:.1} BPM, librosa {theirs:.1}");
+    }
+    assert!(failures.is_empty(), "{failures:?}");
+}
