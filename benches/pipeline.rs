@@ -1,5 +1,6 @@
-//! Per-stage benchmark: prints a table of decode / resample / mel / inference times for a
-//! 30-second and a 3-minute track (median of several runs). Not a test: it asserts nothing.
+//! Per-stage benchmark: prints a table of decode / resample / mel / inference / descriptor times
+//! for a 30-second and a 3-minute track (median of several runs), and what the descriptors add to
+//! classifying. Not a test: it asserts nothing.
 //!
 //! `cargo bench --bench pipeline` — tracks are synthesised into `target/bench-audio/` (WAV at
 //! 44.1 kHz stereo, plus MP3 when `ffmpeg` is on PATH); models come from `models/`, or from
@@ -43,9 +44,9 @@ fn main() {
     println!("models: {} ({})", models.task_names().join(", "), models_dir.display());
     println!("median of {RUNS} runs, one thread\n");
     println!(
-        "| track | audio | decode ms | resample ms | mel ms | inference ms | total ms | × real time |\n|---|---|---:|---:|---:|---:|---:|---:|"
+        "| track | audio | decode ms | resample ms | mel ms | inference ms | descriptors ms | total ms | × real time | descriptors add |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
-    let mut analyzer = Analyzer::new(&models);
+    let mut analyzer = Analyzer::new(&models).with_descriptors();
     let three_minutes = tracks.iter().find(|(s, p)| *s == 180 && p.extension().is_some_and(|e| e == "wav")).cloned();
     for (seconds, path) in tracks {
         let mut runs: Vec<StageTimes> = (0..RUNS).map(|_| time_one(&mut analyzer, &path)).collect();
@@ -54,13 +55,15 @@ fn main() {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let format = path.extension().and_then(|e| e.to_str()).unwrap_or("?");
         println!(
-            "| {format} 44.1 kHz stereo | {seconds} s | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
+            "| {format} 44.1 kHz stereo | {seconds} s | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1}% |",
             ms(median.decode),
             ms(median.resample),
             ms(median.mel),
             ms(median.inference),
+            ms(median.descriptors),
             ms(total(&median)),
-            seconds as f64 / total(&median).as_secs_f64()
+            seconds as f64 / total(&median).as_secs_f64(),
+            100.0 * median.descriptors.as_secs_f64() / (total(&median) - median.descriptors).as_secs_f64()
         );
     }
     if let Some((_, path)) = three_minutes {
@@ -91,7 +94,7 @@ fn per_task(models_dir: &Path, tasks: &[String], path: &Path) {
 }
 
 fn total(t: &StageTimes) -> Duration {
-    t.decode + t.resample + t.mel + t.inference
+    t.decode + t.resample + t.mel + t.inference + t.descriptors
 }
 
 fn time_one(analyzer: &mut Analyzer<'_>, path: &Path) -> StageTimes {
@@ -104,6 +107,7 @@ fn time_one(analyzer: &mut Analyzer<'_>, path: &Path) -> StageTimes {
         resample: after.resample - before.resample,
         mel: after.mel - before.mel,
         inference: after.inference - before.inference,
+        descriptors: after.descriptors - before.descriptors,
     }
 }
 

@@ -54,6 +54,16 @@ fn json_lines_report_every_file_and_errors_set_the_exit_code() {
         assert!(line["tasks"]["genre"]["label"].is_string());
         assert!(line["tasks"]["mood"]["scores"].as_object().unwrap().len() == 4);
         assert!(!line["segments"].as_array().unwrap().is_empty());
+        // The music fixture: a chord progression struck on every half second, C–F–G–C.
+        let descriptors = &line["descriptors"];
+        let bpm = descriptors["tempo_bpm"].as_f64().unwrap();
+        assert!((bpm - 120.0).abs() < 2.4, "{bpm} BPM");
+        assert_eq!(descriptors["key"], "C major");
+        assert!(descriptors["loudness_lufs"].as_f64().unwrap() < 0.0);
+        assert!(descriptors["beats_s"].as_array().unwrap().len() >= 8);
+        for score in ["energy", "danceability"] {
+            assert!((0.0..=1.0).contains(&descriptors[score].as_f64().unwrap()));
+        }
     }
     assert_eq!(by_name("cover.mp3")["error"], "this file is a PNG image, not audio");
     assert!(by_name("partial.mp3")["error"].as_str().unwrap().contains("truncated"));
@@ -69,8 +79,13 @@ fn all_good_files_exit_zero_and_csv_has_a_header() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("path,duration_s,genre_label,genre_score,error"));
-    assert!(lines.next().unwrap().contains(",gamma,"));
+    let descriptors = "tempo_bpm,key,loudness_lufs,loudness_range_lu,peak_dbfs,true_peak_dbtp,energy,danceability";
+    assert_eq!(lines.next(), Some(format!("path,duration_s,genre_label,genre_score,{descriptors},error").as_str()));
+    let row = lines.next().unwrap();
+    assert!(row.contains(",gamma,") && row.contains(",C major,"), "{row}");
+    let plain = classify(&["--format", "csv", "--task", "genre", "--no-descriptors", file.to_str().unwrap()]);
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    assert_eq!(plain.lines().next(), Some("path,duration_s,genre_label,genre_score,error"));
 }
 
 #[test]
@@ -79,9 +94,10 @@ fn table_with_segments_and_help() {
     let out = classify(&["--segments", file.to_str().unwrap()]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("(12.0 s)") && text.contains("0.0-5.0") && text.contains("genre="), "{text}");
+    assert!(text.contains("BPM, key C major, loudness") && text.contains("danceability"), "{text}");
     let help = Command::new(env!("CARGO_BIN_EXE_classify")).arg("--help").output().unwrap();
     let help = String::from_utf8(help.stdout).unwrap();
-    for flag in ["--models", "--task", "--format", "--segments"] {
+    for flag in ["--models", "--task", "--format", "--segments", "--no-descriptors"] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
 }

@@ -45,6 +45,9 @@ pub fn librosa_lag(tempogram: &[f32], frame_rate: f64) -> Option<usize> {
 /// Pulse clarity below which a track is said to have no tempo.
 pub const MIN_STRENGTH: f32 = 0.1;
 
+/// Fastest tempo the faster-octave rule may reach (a pulse above it is heard at half speed).
+const MAX_FASTER_BPM: f64 = 210.0;
+
 /// Largest ratio between the mean onset strength of even and odd beats of an evenly accented pulse.
 const EVEN_ACCENTS: f32 = 1.25;
 
@@ -59,7 +62,11 @@ pub fn estimate(tempogram: &[f32], envelope: &[f32], frame_rate: f64) -> Option<
     // The prior decides between octaves only when the envelope does not.
     loop {
         let half = (lag as f64 / 2.0).round() as usize;
-        if half < first || area(tempogram, half) < area(tempogram, lag) || !evenly_accented(envelope, half) {
+        if half < first
+            || bpm(half as f64, frame_rate) > MAX_FASTER_BPM
+            || area(tempogram, half) < area(tempogram, lag)
+            || !evenly_accented(envelope, half)
+        {
             break;
         }
         lag = (half - 1..=half + 1).max_by(|&a, &b| tempogram[a].total_cmp(&tempogram[b])).unwrap_or(half);
