@@ -98,6 +98,37 @@ pub struct Descriptors {
     pub danceability: f32,
 }
 
+impl Descriptors {
+    /// CSV column names of the descriptors, in order (the CLI's and the app's CSV share them).
+    pub const CSV_COLUMNS: [&'static str; 8] = [
+        "tempo_bpm",
+        "key",
+        "loudness_lufs",
+        "loudness_range_lu",
+        "peak_dbfs",
+        "true_peak_dbtp",
+        "energy",
+        "danceability",
+    ];
+
+    /// The CSV cells of a track's descriptors in [`Self::CSV_COLUMNS`] order (empty where
+    /// unknown, all empty when they were not computed).
+    pub fn csv_cells(descriptors: Option<&Self>) -> Vec<String> {
+        let Some(d) = descriptors else { return vec![String::new(); Self::CSV_COLUMNS.len()] };
+        let number = |v: Option<f32>, digits: usize| v.map(|v| format!("{v:.digits$}")).unwrap_or_default();
+        vec![
+            number(d.tempo_bpm, 1),
+            d.key.clone().unwrap_or_default(),
+            number(d.loudness_lufs, 1),
+            number(d.loudness_range_lu, 1),
+            number(d.peak_dbfs, 2),
+            number(d.true_peak_dbtp, 2),
+            format!("{:.3}", d.energy),
+            format!("{:.3}", d.danceability),
+        ]
+    }
+}
+
 /// Running mean of segment probabilities for one task.
 #[derive(Debug, Clone)]
 pub struct ProbabilityMean {

@@ -52,34 +52,6 @@ mod cli {
         Csv,
     }
 
-    /// CSV columns of the descriptors, after the tasks' columns.
-    const DESCRIPTOR_COLUMNS: [&str; 8] = [
-        "tempo_bpm",
-        "key",
-        "loudness_lufs",
-        "loudness_range_lu",
-        "peak_dbfs",
-        "true_peak_dbtp",
-        "energy",
-        "danceability",
-    ];
-
-    /// The CSV cells of a track's descriptors (empty where unknown or not computed).
-    fn descriptor_cells(descriptors: Option<&Descriptors>) -> Vec<String> {
-        let Some(d) = descriptors else { return vec![String::new(); DESCRIPTOR_COLUMNS.len()] };
-        let number = |v: Option<f32>, digits: usize| v.map(|v| format!("{v:.digits$}")).unwrap_or_default();
-        vec![
-            number(d.tempo_bpm, 1),
-            d.key.clone().unwrap_or_default(),
-            number(d.loudness_lufs, 1),
-            number(d.loudness_range_lu, 1),
-            number(d.peak_dbfs, 2),
-            number(d.true_peak_dbtp, 2),
-            format!("{:.3}", d.energy),
-            format!("{:.3}", d.danceability),
-        ]
-    }
-
     /// The table's one-line summary of a track's descriptors.
     fn descriptor_summary(d: &Descriptors) -> String {
         let or_dash = |v: Option<String>| v.unwrap_or_else(|| "–".into());
@@ -232,7 +204,11 @@ mod cli {
 
         /// The descriptor cells of a row (none when descriptors are off).
         fn descriptor_cells(&self, report: Option<&TrackReport>) -> Vec<String> {
-            if self.descriptors { descriptor_cells(report.and_then(|r| r.descriptors.as_ref())) } else { Vec::new() }
+            if self.descriptors {
+                Descriptors::csv_cells(report.and_then(|r| r.descriptors.as_ref()))
+            } else {
+                Vec::new()
+            }
         }
 
         fn header(&mut self) -> std::io::Result<()> {
@@ -250,7 +226,7 @@ mod cli {
                 head.push(format!("{task}_score"));
             }
             if self.descriptors {
-                head.extend(DESCRIPTOR_COLUMNS.map(String::from));
+                head.extend(Descriptors::CSV_COLUMNS.map(String::from));
             }
             head.push("error".into());
             self.out.write_all(&csv_line(&head)?)

@@ -146,7 +146,7 @@ mod worker {
             let models = models.as_ref().ok_or_else(|| "no model is loaded: pick one in Models".to_string())?;
             let extension = name.rsplit_once('.').map(|(_, e)| e);
             let stream = AudioStream::open_bytes(bytes, extension).map_err(|e| e.to_string())?;
-            let mut analyzer = Analyzer::new(models);
+            let mut analyzer = Analyzer::new(models).with_descriptors();
             let mut picture = MelThumbnail::new(PICTURE_ROWS, PICTURE_COLUMNS_PER_SECOND);
             let mut source = PictureSource::choose(models.bundles().iter().map(|b| &b.sidecar.features));
             let mut last = 0.0;
