@@ -43,6 +43,9 @@ DIST="$served" node tests/browser/app.test.mjs
 step "large, cancelled and oversized batches in the browser"
 DIST="$served" node tests/browser/batch.test.mjs
 
+step "tempo, key, loudness, energy and danceability in the browser"
+DIST="$served" node tests/browser/descriptors.test.mjs
+
 if [ -f dist/models/index.json ]; then
   step "the shipped models in the browser"
   DIST=dist node tests/browser/shipped.test.mjs

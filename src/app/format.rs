@@ -1,4 +1,4 @@
-//! Small presentation helpers: times, sizes, percentages and label colours.
+//! Small presentation helpers: times, sizes, percentages, descriptor figures and label colours.
 
 use crate::report::TaskVerdict;
 
@@ -17,6 +17,16 @@ pub fn percent(score: f32) -> String {
 /// A byte count for people.
 pub fn bytes(size: f64) -> String {
     if size >= 1e6 { format!("{:.1} MB", size / 1e6) } else { format!("{:.0} kB", (size / 1e3).max(1.0)) }
+}
+
+/// A tempo for people: `120.0 BPM`.
+pub fn bpm(tempo: f32) -> String {
+    format!("{tempo:.1} BPM")
+}
+
+/// A level or range with its unit and one decimal (`-14.2 LUFS`), or a dash when unknown.
+pub fn level(value: Option<f32>, unit: &str) -> String {
+    value.map_or_else(|| "–".to_string(), |v| format!("{v:.1} {unit}"))
 }
 
 /// A colour for `label` that stays the same for a task's label set: hues spread by the
@@ -42,6 +52,8 @@ mod tests {
         assert_eq!(percent(0.456), "46%");
         assert_eq!(bytes(2_500_000.0), "2.5 MB");
         assert_eq!(bytes(20.0), "1 kB");
+        assert_eq!(bpm(119.96), "120.0 BPM");
+        assert_eq!((level(Some(-14.25), "LUFS"), level(None, "LU")), ("-14.2 LUFS".to_string(), "–".to_string()));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The library: every classified track kept in IndexedDB, with search, label filters, sort,
-//! delete one or all, and export as CSV or JSON.
+//! The library: every classified track kept in IndexedDB, with its tempo and key, search, label
+//! filters, a tempo range and a key or mode filter, sort, delete one or all, and export as CSV or JSON.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use super::db::{self, js_error};
 use super::export::{tasks_of, to_csv, to_json};
 use super::format::{clock, percent};
-use super::query::{Query, SortKey, labels_in_use};
+use super::query::{Query, SortKey, keys_in_use, labels_in_use, tempo_bound};
 use super::record::TrackRecord;
 use super::state::{AppState, use_state};
 
@@ -76,6 +76,29 @@ pub fn Library() -> impl IntoView {
     // Recomputed only when the set of labels (or of tasks) changes, not for every new track.
     let choices = Memo::new(move |_| state.library.with(|tracks| labels_in_use(tracks)));
     let tasks = Memo::new(move |_| state.library.with(|tracks| tasks_of(tracks)));
+    let keys = Memo::new(move |_| state.library.with(|tracks| keys_in_use(tracks)));
+    let key_filter = move || {
+        let options = keys
+            .get()
+            .into_iter()
+            .map(|k| {
+                let value = k.clone();
+                let chosen = move || query.with(|q| q.key == value);
+                view! { <option value=k.clone() selected=chosen>{k.clone()}</option> }
+            })
+            .collect_view();
+        view! {
+            <label class="filter">
+                <span>"key"</span>
+                <select data-testid="filter-key" on:change=move |ev| query.update(|q| q.key = event_target_value(&ev))>
+                    <option value="">"any"</option>
+                    <option value="major">"any major"</option>
+                    <option value="minor">"any minor"</option>
+                    {options}
+                </select>
+            </label>
+        }
+    };
     let filters = move || {
         choices
             .get()
@@ -112,7 +135,7 @@ pub fn Library() -> impl IntoView {
             .map(|task| {
                 let v = track.report.tasks.get(task);
                 let text = v.map(|v| format!("{} {}", v.label, percent(v.score))).unwrap_or_default();
-                view! { <td>{text}</td> }
+                view! { <td data-task=task.clone()>{text}</td> }
             })
             .collect_view();
         let (id, id2) = (track.id.clone(), track.id.clone());
@@ -126,6 +149,8 @@ pub fn Library() -> impl IntoView {
                     <button type="button" class="link" on:click=move |_| state.selected.set(Some(id.clone()))>{track.name.clone()}</button>
                 </th>
                 <td>{clock(track.report.duration_s)}</td>
+                <td class="num" data-testid="library-tempo">{track.tempo().map(|t| format!("{t:.1}")).unwrap_or_default()}</td>
+                <td data-testid="library-key">{track.key().map(str::to_string).unwrap_or_default()}</td>
                 {cells}
                 <td>
                     <button type="button" class="danger" aria-label=format!("delete {}", track.name)
@@ -134,7 +159,8 @@ pub fn Library() -> impl IntoView {
             </tr>
         }
     };
-    let shown = move || state.library.with(|tracks| query.with(|q| q.apply(tracks).into_iter().cloned().collect::<Vec<_>>()));
+    let shown =
+        move || state.library.with(|tracks| query.with(|q| q.apply(tracks).into_iter().cloned().collect::<Vec<_>>()));
     let table = move || {
         view! {
             <table class="library-table">
@@ -142,6 +168,8 @@ pub fn Library() -> impl IntoView {
                     <tr>
                         <th scope="col">"name"</th>
                         <th scope="col">"length"</th>
+                        <th scope="col" class="num"><abbr title="tempo in beats per minute">"BPM"</abbr></th>
+                        <th scope="col">"key"</th>
                         {move || tasks.get().into_iter().map(|t| view! { <th scope="col">{t}</th> }).collect_view()}
                         <th scope="col"><span class="sr-only">"actions"</span></th>
                     </tr>
@@ -163,6 +191,22 @@ pub fn Library() -> impl IntoView {
                         on:input=move |ev| query.update(|q| q.search = event_target_value(&ev)) />
                 </label>
                 {filters}
+                <fieldset class="filter tempo-range">
+                    <legend class="sr-only">"Tempo range in beats per minute"</legend>
+                    <label class="filter">
+                        <span>"BPM from"</span>
+                        <input type="number" min="1" max="400" step="1" inputmode="decimal" data-testid="tempo-min"
+                            aria-label="slowest tempo shown, BPM"
+                            on:input=move |ev| query.update(|q| q.tempo_min = tempo_bound(&event_target_value(&ev))) />
+                    </label>
+                    <label class="filter">
+                        <span>"to"</span>
+                        <input type="number" min="1" max="400" step="1" inputmode="decimal" data-testid="tempo-max"
+                            aria-label="fastest tempo shown, BPM"
+                            on:input=move |ev| query.update(|q| q.tempo_max = tempo_bound(&event_target_value(&ev))) />
+                    </label>
+                </fieldset>
+                {key_filter}
                 <label class="filter">
                     <span>"sort"</span>
                     <select data-testid="sort" on:change=move |ev| query.update(|q| q.sort = SortKey::from_name(&event_target_value(&ev)))>

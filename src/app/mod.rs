@@ -18,6 +18,7 @@ browser_modules!(
     batch,
     catalog,
     db,
+    descriptors,
     drop_zone,
     engine,
     fetch,

@@ -1,9 +1,10 @@
 //! The selected track: the player (HTML audio from the file's object URL) with its time, then
-//! the verdicts, the timeline and the spectrogram.
+//! the verdicts, the descriptors (tempo, key, loudness…), the timeline and the spectrogram.
 
 use leptos::html::Audio;
 use leptos::prelude::*;
 
+use super::descriptors::DescriptorView;
 use super::format::clock;
 use super::spectrogram::Spectrogram;
 use super::state::use_state;
@@ -81,6 +82,7 @@ pub fn TrackView() -> impl IntoView {
                             </span>
                         </div>
                         <Verdicts track=track.clone() />
+                        <DescriptorView track=track.clone() />
                         <Timeline track=track.clone() />
                         <Spectrogram track=track />
                     </article>

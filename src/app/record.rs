@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::report::{SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
+use crate::report::{Descriptors, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
 use serde::{Deserialize, Serialize};
 
 /// Labels shown per task: the top 3 of a one-label task (their scores sum to at most 1)…
@@ -43,6 +43,10 @@ pub struct TrackRow {
     pub format: String,
     pub added_ms: f64,
     pub duration_s: f64,
+    /// Tempo, beats, key, loudness, energy and danceability (absent in rows stored before the
+    /// app computed them).
+    #[serde(default)]
+    pub descriptors: Option<Descriptors>,
 }
 
 /// The `classifications` store row: one task's verdict on one track (key `track/task`).
@@ -96,6 +100,7 @@ impl TrackRecord {
             format: self.format.clone(),
             added_ms: self.added_ms,
             duration_s: self.report.duration_s,
+            descriptors: self.report.descriptors.clone(),
         };
         let classifications = self
             .report
@@ -144,7 +149,7 @@ impl TrackRecord {
                     duration_s: t.duration_s,
                     tasks: BTreeMap::new(),
                     segments: Vec::new(),
-                    descriptors: None,
+                    descriptors: t.descriptors,
                 };
                 let record = TrackRecord {
                     id: t.id.clone(),
@@ -201,6 +206,21 @@ impl TrackRecord {
     pub fn label(&self, task: &str) -> Option<&str> {
         self.report.tasks.get(task).map(|v| v.label.as_str())
     }
+
+    /// The track's descriptors, if they were computed.
+    pub fn descriptors(&self) -> Option<&Descriptors> {
+        self.report.descriptors.as_ref()
+    }
+
+    /// Its tempo in BPM, if one was found.
+    pub fn tempo(&self) -> Option<f32> {
+        self.descriptors().and_then(|d| d.tempo_bpm)
+    }
+
+    /// Its key ("C major"), if one was found.
+    pub fn key(&self) -> Option<&str> {
+        self.descriptors().and_then(|d| d.key.as_deref())
+    }
 }
 
 #[cfg(test)]
@@ -250,6 +270,29 @@ pub(crate) mod tests {
         }
     }
 
+    /// `record` with descriptors: `tempo` BPM (or none), `key`, energy and danceability.
+    pub fn described(
+        mut record: TrackRecord,
+        tempo: Option<f32>,
+        key: &str,
+        energy: f32,
+        danceability: f32,
+    ) -> TrackRecord {
+        record.report.descriptors = Some(Descriptors {
+            tempo_bpm: tempo,
+            beats_s: tempo.map_or_else(Vec::new, |t| (0..4).map(|i| i as f32 * 60.0 / t).collect()),
+            key: (!key.is_empty()).then(|| key.to_string()),
+            key_strength: Some(0.8),
+            loudness_lufs: Some(-14.25),
+            loudness_range_lu: Some(3.5),
+            peak_dbfs: Some(-1.234),
+            true_peak_dbtp: None,
+            energy,
+            danceability,
+        });
+        record
+    }
+
     /// [`sample`] with a multi-label `tags` task of seven tags (four of them above one half).
     pub fn tagged(id: &str, name: &str, added_ms: f64) -> TrackRecord {
         let mut record = sample(id, name, "jazz", added_ms);
@@ -286,6 +329,24 @@ pub(crate) mod tests {
         // Rows of a deleted track are ignored.
         rows.segments.push(SegmentRow { track_id: "gone".into(), ..rows.segments[0].clone() });
         assert_eq!(TrackRecord::from_rows(rows), vec![b, a]);
+    }
+
+    #[test]
+    fn descriptors_are_kept_and_rows_stored_without_them_still_load() {
+        let record = described(sample("1", "a.mp3", "jazz", 1.0), Some(120.0), "C major", 0.5, 0.25);
+        let rows = record.to_rows();
+        assert_eq!(rows.tracks[0].descriptors.as_ref().map(|d| d.beats_s.len()), Some(4));
+        assert_eq!(TrackRecord::from_rows(rows), vec![record.clone()]);
+        assert_eq!((record.tempo(), record.key()), (Some(120.0), Some("C major")));
+        // A row written before descriptors existed.
+        let old: TrackRow = serde_json::from_str(
+            r#"{"id": "1", "name": "a.mp3", "size": 1, "format": "mp3", "added_ms": 1, "duration_s": 15}"#,
+        )
+        .unwrap();
+        assert_eq!(old.descriptors, None);
+        let rows = TrackRows { tracks: vec![old], ..Default::default() };
+        let back = TrackRecord::from_rows(rows);
+        assert_eq!((back[0].tempo(), back[0].key(), back[0].descriptors()), (None, None, None));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The timeline: a row of 5-second slices per task, coloured by label; the slice under the
-//! playhead is highlighted and a click (or Enter) on a slice seeks there.
+//! playhead is highlighted and a click (or Enter) on a slice seeks there. Under them, the beats
+//! the tempo tracker found, as ticks.
 
 use leptos::prelude::*;
 
-use super::format::{clock, label_colour, percent};
+use super::format::{bpm, clock, label_colour, percent};
 use super::record::TrackRecord;
 use super::state::use_state;
 
@@ -59,9 +60,27 @@ pub fn Timeline(track: TrackRecord) -> impl IntoView {
             }
         })
         .collect_view();
+    let beats = track.descriptors().filter(|d| !d.beats_s.is_empty()).map(|d| {
+        // One path of vertical ticks on a 1000-unit-wide box: one element however many beats.
+        let shown: Vec<f64> =
+            d.beats_s.iter().map(|&b| b as f64).filter(|b| b.is_finite() && (0.0..=duration).contains(b)).collect();
+        let path: String = shown.iter().map(|b| format!("M{:.2} 0V1", b / duration * 1000.0)).collect();
+        let label =
+            format!("{} beats{}", shown.len(), d.tempo_bpm.map(|t| format!(", {}", bpm(t))).unwrap_or_default());
+        view! {
+            <div class="timeline-row">
+                <span class="timeline-task">"beats"</span>
+                <svg class="beats" data-testid="beats" data-count=shown.len().to_string() role="img"
+                    aria-label=label viewBox="0 0 1000 1" preserveAspectRatio="none">
+                    <path d=path vector-effect="non-scaling-stroke"></path>
+                </svg>
+            </div>
+        }
+    });
     view! {
         <section class="timeline" data-testid="timeline" aria-label="Timeline of 5-second slices">
             {rows}
+            {beats}
         </section>
     }
 }

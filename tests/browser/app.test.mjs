@@ -235,7 +235,7 @@ try {
     await page.selectOption(`[data-testid=filter-${task}]`, label);
     const shown = await page.$$eval('[data-testid=library-row]', (r) => r.length);
     assert.ok(shown >= 1 && shown <= classified);
-    const cells = await page.$$eval('[data-testid=library-row] td:nth-child(3)', (c) => c.map((x) => x.textContent));
+    const cells = await page.$$eval(`[data-testid=library-row] td[data-task=${task}]`, (c) => c.map((x) => x.textContent));
     assert.ok(cells.every((c) => c.startsWith(`${label} `)), `every row shown is ${label}: ${cells}`);
     await page.selectOption(`[data-testid=filter-${task}]`, '');
     await page.selectOption('[data-testid=sort]', 'name');
@@ -248,7 +248,8 @@ try {
     const csv = await readFile(await csvDownload.path(), 'utf8');
     await writeFile(join(artifacts, 'library.csv'), csv);
     const lines = csv.trim().split('\r\n');
-    assert.equal(lines[0], ['name,format,duration_s,added_ms', ...tasks.map((t) => `${t},${t}_confidence,${t}_top3`)].join(','));
+    const descriptorColumns = 'tempo_bpm,key,loudness_lufs,loudness_range_lu,peak_dbfs,true_peak_dbtp,energy,danceability';
+    assert.equal(lines[0], ['name,format,duration_s,added_ms', ...tasks.map((t) => `${t},${t}_confidence,${t}_top3`), descriptorColumns].join(','));
     assert.equal(lines.length, 1 + classified);
     for (const name of Object.keys(GOOD)) assert.ok(lines.some((l) => l.startsWith(`${name},`)), `${name} in the CSV`);
     const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-json]')]);
