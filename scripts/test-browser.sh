@@ -46,6 +46,9 @@ DIST="$served" node tests/browser/batch.test.mjs
 step "tempo, key, loudness, energy and danceability in the browser"
 DIST="$served" node tests/browser/descriptors.test.mjs
 
+step "a worker dying mid-file, a folder dragged in"
+DIST="$served" node tests/browser/resilience.test.mjs
+
 if [ -f dist/models/index.json ]; then
   step "the shipped models in the browser"
   DIST=dist node tests/browser/shipped.test.mjs

@@ -1,0 +1,110 @@
+// The browser app when things go wrong or come in odd shapes: the worker dies in the middle of a
+// file (the app restarts it, that file's row says so, the next files are classified), and a real
+// folder dropped on the drop zone (Chromium's own drag and drop through the DevTools protocol,
+// with directory entries read recursively). Run by scripts/test-browser.sh with the fixture models:
+//   DIST=<dist dir with models/> node resilience.test.mjs
+import assert from 'node:assert/strict';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { session } from './harness.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const dist = resolve(process.env.DIST ?? join(repo, 'dist'));
+const artifacts = resolve(process.env.ARTIFACTS ?? join(here, 'artifacts'));
+const audio = (name) => join(repo, 'tests/fixtures/audio', name);
+
+// A copy of the app whose worker crashes in the middle of any file named `crash-*`: when the
+// worker's wasm code builds the first progress report of such a file, setting its `fraction`
+// field (through an import that, unlike postMessage, catches nothing) throws. The exception
+// unwinds through the wasm analysis without running its destructors (its state left half
+// borrowed, as after a trap) and leaves the worker's task queue uncaught, so it reaches the page
+// as the worker's `error` event: the path of a panic or an out-of-memory trap mid-file.
+const crashing = await mkdtemp(join(tmpdir(), 'musicat-crashing-'));
+await cp(dist, crashing, { recursive: true });
+const loader = await readFile(join(dist, 'worker_loader.js'), 'utf8');
+await writeFile(join(crashing, 'worker_loader.js'), `// Test double (resilience.test.mjs): crashes mid-file on files named crash-*.
+let crashJob = null;
+self.addEventListener('message', (event) => {
+  const d = event.data;
+  if (d && d.kind === 'analyze') crashJob = /^crash-/.test(d.name) ? d.job : null;
+});
+Object.defineProperty(Object.prototype, 'fraction', {
+  configurable: true,
+  set(value) {
+    if (this.kind === 'progress' && this.job === crashJob) throw new Error('simulated worker crash in the middle of a file');
+    Object.defineProperty(this, 'fraction', { value, writable: true, enumerable: true, configurable: true });
+  },
+});
+${loader}`);
+
+const s = await session({ dist: crashing, artifacts, prefix: 'resilience-' });
+const { step } = s;
+let page = s.page;
+const jobs = () => page.$$eval('[data-testid=job]', (rows) => rows.map((r) => ({
+  name: r.querySelector('.job-name').textContent,
+  status: r.dataset.status,
+  text: r.querySelector('[data-testid=job-status]').textContent,
+})));
+const finished = (n) => page.waitForFunction(
+  (m) => document.querySelector('[data-testid=batch-summary]')?.textContent.startsWith(`${m} of ${m} finished`), n);
+
+try {
+  await step('the worker dies in the middle of a file: that row fails, the worker restarts, the next files finish', async () => {
+    await page.goto(s.url);
+    await page.waitForSelector('[data-testid=engine].ready');
+    const folder = await mkdtemp(join(tmpdir(), 'musicat-crash-'));
+    const files = [
+      ['before.wav', 'tone_s16_22050_stereo.wav'],
+      ['crash-me.wav', 'tone_s16_22050_stereo.wav'],
+      ['after.flac', 'music_12s_22050_mono.flac'],
+      ['after.ogg', 'music_stereo_44100.ogg'],
+    ];
+    for (const [name, source] of files) await copyFile(audio(source), join(folder, name));
+    await page.setInputFiles('[data-testid=file-input]', files.map(([name]) => join(folder, name)));
+    await finished(files.length);
+    const rows = await jobs();
+    const status = Object.fromEntries(rows.map((r) => [r.name, r.status]));
+    assert.deepEqual(status, { 'before.wav': 'done', 'crash-me.wav': 'failed', 'after.flac': 'done', 'after.ogg': 'done' }, JSON.stringify(rows));
+    const crash = rows.find((r) => r.name === 'crash-me.wav');
+    assert.match(crash.text, /analyser stopped on this file .*simulated worker crash.*restarted/, crash.text);
+    await page.waitForSelector('[data-testid=engine].ready');
+    assert.match(await page.textContent('[data-testid=batch-summary]'), /4 of 4 finished, 1 failed/);
+    assert.equal(await page.textContent('[data-testid=library-count]'), '3');
+    // The restarted worker classifies more files.
+    await page.setInputFiles('[data-testid=file-input]', [audio('tone_s16_44100_mono.wav')]);
+    await finished(files.length + 1);
+    assert.equal((await jobs()).at(-1).status, 'done');
+    await rm(folder, { recursive: true });
+  });
+
+  await step('a folder dragged onto the drop zone (Chromium drag and drop): its audio files, subfolders too', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'musicat-drop-'));
+    const album = join(root, 'album');
+    await mkdir(join(album, 'disc 2'), { recursive: true });
+    await copyFile(audio('music_stereo_44100.ogg'), join(album, 'one.ogg'));
+    await copyFile(audio('short_1.5s_22050_mono.wav'), join(album, 'disc 2', 'two.wav'));
+    await writeFile(join(album, 'cover.txt'), 'not audio');
+    const before = (await jobs()).length;
+    const box = await page.locator('[data-testid=drop-zone]').boundingBox();
+    const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    const cdp = await s.context.newCDPSession(page);
+    const data = { items: [], files: [album], dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop']) await cdp.send('Input.dispatchDragEvent', { type, x, y, data });
+    await finished(before + 2);
+    const added = (await jobs()).slice(before).map((j) => [j.name, j.status]);
+    assert.deepEqual(added, [['album/disc 2/two.wav', 'done'], ['album/one.ogg', 'done']]);
+    await rm(root, { recursive: true });
+  });
+
+  await step('no request left the origin, no CSP violation, no panic', async () => {
+    assert.deepEqual(s.trouble(), []);
+  });
+} catch {
+  // Reported by step().
+} finally {
+  await rm(crashing, { recursive: true, force: true });
+  await s.finish();
+}
