@@ -46,6 +46,37 @@ thread_local! {
     static FAILED_STARTS: Cell<u32> = const { Cell::new(0) };
     /// Sidecar text and ONNX bytes of every known model, by name.
     static BUNDLES: RefCell<HashMap<String, (String, Vec<u8>)>> = RefCell::new(HashMap::new());
+    /// This session's files by track id, with their object URL once the player asked for one.
+    static PLAYABLE: RefCell<HashMap<String, (File, Option<String>)>> = RefCell::new(HashMap::new());
+}
+
+/// An object URL that plays track `id`'s file (`None` for a track of an earlier session). It is
+/// made when first asked for, not when the file is classified: `URL.createObjectURL` of a file on
+/// disk blocks the page's thread (tens of ms on a loaded machine), too long to do for every file
+/// of a batch.
+pub fn audio_url(id: &str) -> Option<String> {
+    PLAYABLE.with(|p| {
+        let mut playable = p.borrow_mut();
+        let (file, url) = playable.get_mut(id)?;
+        if url.is_none() {
+            *url = web_sys::Url::create_object_url_with_blob(file).ok();
+        }
+        url.clone()
+    })
+}
+
+/// Forgets the files (and revokes the object URLs) of deleted tracks: one, or (`None`) all.
+pub fn forget_audio(id: Option<&str>) {
+    let gone: Vec<(File, Option<String>)> = PLAYABLE.with(|p| {
+        let mut playable = p.borrow_mut();
+        match id {
+            Some(id) => playable.remove(id).into_iter().collect(),
+            None => playable.drain().map(|(_, v)| v).collect(),
+        }
+    });
+    for url in gone.into_iter().filter_map(|(_, url)| url) {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    }
 }
 
 /// Keeps a model's files so they can be sent to (re)started workers.
@@ -245,8 +276,8 @@ fn idle(state: AppState) {
 
 fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, picture: Picture) {
     let file = forget_file(job);
-    let name = state.jobs.with_untracked(|jobs| jobs.iter().find(|j| j.id == job).map(|j| j.name.clone()));
-    let name = name.unwrap_or_else(|| format!("file {job}"));
+    let known = state.jobs.with_untracked(|jobs| jobs.iter().find(|j| j.id == job).map(|j| (j.name.clone(), j.size)));
+    let (name, size) = known.unwrap_or_else(|| (format!("file {job}"), file.as_ref().map_or(0.0, |f| f.size())));
     // (task, model, multi-label) of each model in use.
     let in_use: Vec<(String, String, bool)> = state.models.with_untracked(|m| {
         m.iter()
@@ -254,12 +285,15 @@ fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, pic
             .filter_map(|e| Some((e.task.clone()?, e.name.clone(), e.multi_label)))
             .collect()
     });
-    let multi_label =
-        in_use.iter().filter(|(task, _, tags)| *tags && report.tasks.contains_key(task)).map(|(t, _, _)| t.clone()).collect();
+    let multi_label = in_use
+        .iter()
+        .filter(|(task, _, tags)| *tags && report.tasks.contains_key(task))
+        .map(|(t, _, _)| t.clone())
+        .collect();
     let record = TrackRecord {
         id: format!("{:.0}-{job}", js_sys::Date::now()),
         format: name.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default(),
-        size: file.as_ref().map_or(0.0, |f| f.size()),
+        size,
         name,
         added_ms: js_sys::Date::now(),
         report,
@@ -267,10 +301,8 @@ fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, pic
         multi_label,
     };
     let id = record.id.clone();
-    if let Some(url) = file.and_then(|f| web_sys::Url::create_object_url_with_blob(&f).ok()) {
-        state.audio.update(|a| {
-            a.insert(id.clone(), url);
-        });
+    if let Some(file) = file {
+        PLAYABLE.with(|p| p.borrow_mut().insert(id.clone(), (file, None)));
     }
     state.pictures.update(|p| {
         p.insert(id.clone(), Arc::new(picture));

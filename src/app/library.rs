@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use super::db::{self, js_error};
+use super::engine::forget_audio;
 use super::export::{tasks_of, to_csv, to_json};
 use super::format::{clock, percent};
 use super::query::{Query, SortKey, keys_in_use, labels_in_use, tempo_bound};
@@ -43,6 +44,7 @@ fn delete(state: AppState, id: Option<String>) {
         };
         match db.delete_tracks(id.as_deref()).await {
             Ok(()) => {
+                forget_audio(id.as_deref());
                 state.library.update(|l| match &id {
                     Some(id) => l.retain(|t| &t.id != id),
                     None => l.clear(),

@@ -100,8 +100,6 @@ pub struct AppState {
     pub library: RwSignal<Vec<TrackRecord>>,
     pub selected: RwSignal<Option<String>>,
     pub pictures: RwSignal<HashMap<String, Arc<Picture>>>,
-    /// Object URLs of this session's files, by track id (tracks from earlier sessions have none).
-    pub audio: RwSignal<HashMap<String, String>>,
     pub models: RwSignal<Vec<ModelEntry>>,
     pub engine: RwSignal<EngineStatus>,
     /// Messages for the user that belong to no file (newest last).
@@ -120,7 +118,6 @@ impl AppState {
             library: RwSignal::new(Vec::new()),
             selected: RwSignal::new(None),
             pictures: RwSignal::new(HashMap::new()),
-            audio: RwSignal::new(HashMap::new()),
             models: RwSignal::new(Vec::new()),
             engine: RwSignal::new(EngineStatus::Starting),
             notices: RwSignal::new(Vec::new()),
