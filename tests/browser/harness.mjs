@@ -87,3 +87,35 @@ export async function session({ dist, artifacts, timeout = TIMEOUT, prefix = '' 
   watch(s.page);
   return s;
 }
+
+/**
+ * Runs `body` while Chromium traces `page` (DevTools protocol) and resolves to the longest task
+ * of the page's main thread: `wall` (ms, what the Long Tasks API reports: on a loaded machine it
+ * includes the time the OS gave the thread's core to other processes) and `cpu` (ms of the
+ * thread's own CPU time, the page's work), each the maximum over the tasks run meanwhile.
+ */
+export async function longestMainThreadTask(context, page, body) {
+  const cdp = await context.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  await cdp.send('Tracing.start', {
+    traceConfig: { includedCategories: ['toplevel', '__metadata', 'disabled-by-default-devtools.timeline'] },
+    transferMode: 'ReportEvents',
+  });
+  try {
+    await body();
+  } finally {
+    const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+    await cdp.send('Tracing.end');
+    await complete;
+    await cdp.detach();
+  }
+  // The page's renderer process (its primary main frame) and that process's main thread.
+  const frames = events.find((e) => e.name === 'TracingStartedInBrowser')?.args?.data?.frames ?? [];
+  const pid = frames.find((f) => f.isOutermostMainFrame ?? f.isInPrimaryMainFrame)?.processId;
+  const main = events.find((e) => e.name === 'thread_name' && e.pid === pid && e.args?.name === 'CrRendererMain');
+  const tasks = events.filter((e) => e.name === 'RunTask' && e.ph === 'X' && main && e.pid === main.pid && e.tid === main.tid);
+  if (!tasks.length) throw new Error('no main-thread task was traced');
+  const max = (key) => Math.max(...tasks.map((t) => (t[key] ?? 0) / 1000));
+  return { wall: max('dur'), cpu: max('tdur'), tasks: tasks.length };
+}
