@@ -90,10 +90,10 @@ const HARMONIC_MINOR_SCALE: [i32; 8] = [0, 2, 3, 5, 7, 8, 11, 12];
 fn triads_and_scales_name_their_key_in_all_24_keys() {
     let names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
     let mut failures = Vec::new();
-    for tonic in 0..12 {
+    for (tonic, name) in names.iter().enumerate() {
         let root = 60 + tonic as i32; // C4 to B4
         for (mode, third, scale) in [("major", 4, MAJOR_SCALE), ("minor", 3, HARMONIC_MINOR_SCALE)] {
-            let expected = format!("{} {mode}", names[tonic]);
+            let expected = format!("{name} {mode}");
             let triad: Vec<f32> = {
                 let voices: Vec<Vec<f32>> = [0, third, 7].iter().map(|i| note(root + i, 2.0).collect()).collect();
                 (0..voices[0].len()).map(|i| voices.iter().map(|v| v[i]).sum()).collect()
