@@ -7,7 +7,7 @@ use clap::Parser;
 use musicat::FeatureParams;
 use musicat::training::dataset::{self, Dataset};
 use musicat::training::fit::FitOptions;
-use musicat::training::{self as trainer, Architecture};
+use musicat::training::{self as trainer, Architecture, heads};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -61,6 +61,18 @@ struct Args {
     /// Seed of initialisation, sampling and augmentation (the split never depends on it).
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// `--arch musicnn-head`: the head configuration, or `cv` to choose among all of them by
+    /// grouped cross-validation inside the training split (names: linear, linear+mix+ls, mlp256,
+    /// mlp256+mix+ls, and each with `+pen` after the first word for the penultimate layer too).
+    #[arg(long, default_value = "cv")]
+    head: String,
+    /// Folds of that cross-validation.
+    #[arg(long, default_value_t = 5)]
+    cv_folds: usize,
+    /// Swap training and validation sides (sounds only: fold 2 trains, fold 1 validates), the
+    /// other half of a two-fold cross-validation over the two UrbanSound8K folds.
+    #[arg(long)]
+    swap_split: bool,
     /// Segment length in seconds for --folders (the shipped tasks fix their own).
     #[arg(long, default_value_t = 5.0)]
     segment_seconds: f32,
@@ -79,6 +91,12 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), String> {
     let mut dataset = load(args)?;
+    if args.swap_split {
+        if dataset.task != "sounds" {
+            return Err("--swap-split is for --task sounds (two folds of equal size)".into());
+        }
+        dataset.swap_split();
+    }
     let options = FitOptions {
         epochs: args.epochs,
         patience: args.patience,
@@ -102,7 +120,22 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let shipped = if architecture == Architecture::MusicnnHead {
         dataset.features = FeatureParams::musicnn();
-        trainer::train_head(&dataset, &args.out.join(&args.backbone), &args.backbone, &options)?
+        // Sound clips (4 s) lose their last second to musicnn's 2.976 s segments: there the
+        // candidates also try training on that end-aligned segment.
+        let tails: &[bool] = if dataset.task == "sounds" { &[false, true] } else { &[false] };
+        let all = heads::candidates(args.epochs, tails);
+        let candidates: Vec<heads::HeadConfig> = if args.head == "cv" {
+            all
+        } else {
+            let known = all.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(", ");
+            vec![
+                all.into_iter()
+                    .find(|c| c.name == args.head)
+                    .ok_or(format!("unknown --head `{}` (known: cv, {known})", args.head))?,
+            ]
+        };
+        let backbone = args.out.join(&args.backbone);
+        trainer::train_head(&dataset, &backbone, &args.backbone, &options, &candidates, args.cv_folds)?
     } else {
         trainer::train(&dataset, architecture, &options)?
     };

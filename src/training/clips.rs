@@ -83,6 +83,28 @@ impl InputMaker {
         }
     }
 
+    /// The last segment-length window of `clip`, when the inference segments leave its end out
+    /// (e.g. a 4 s clip cut into 2.976 s segments 2.992 s apart), written into `out`.
+    pub fn uncovered_tail(&mut self, clip: &[f32], out: &mut Vec<f32>) -> bool {
+        let params = self.spectrogram.params();
+        let (length, hop) = (params.segment_samples(), params.segment_hop_samples());
+        if clip.len() <= length {
+            return false;
+        }
+        // Mirrors `Segmenter::finish`: a tail of half a segment of new audio gets its own
+        // (padded) segment; a shorter one is left out.
+        let full = (clip.len() - length) / hop + 1;
+        let covered = (full - 1) * hop + length;
+        let fresh = clip.len().saturating_sub(full * hop).saturating_sub(length.saturating_sub(hop));
+        if covered >= clip.len() || fresh * 2 >= length {
+            return false;
+        }
+        let start = out.len();
+        out.resize(start + self.item_len(), 0.0);
+        self.spectrogram.model_input_into(&clip[clip.len() - length..], &mut out[start..]);
+        true
+    }
+
     /// The segments the inference path would cut from `clip` (digital silence left out),
     /// appended to `out`; returns how many.
     pub fn segments(&mut self, clip: &[f32], out: &mut Vec<f32>) -> usize {

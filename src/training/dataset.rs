@@ -138,7 +138,11 @@ pub fn from_manifest(data: &Path, task: &str) -> Result<Dataset, String> {
                 .filter(|r| r.dataset == "urbansound8k")
                 .map(|r| {
                     let fold = if r.source_path.contains("/fold2/") { "fold2" } else { "fold1" };
-                    (r.label.clone(), r, fold.to_string(), fold == "fold2")
+                    // Slices of one Freesound recording (`<fsID>-<class>-<occurrence>-<slice>`)
+                    // stay together too, for cross-validation inside a fold.
+                    let name = Path::new(&r.source_path).file_name().map(|n| n.to_string_lossy().into_owned());
+                    let recording = name.as_deref().and_then(|n| n.split('-').next()).unwrap_or("").to_string();
+                    (r.label.clone(), r, format!("{fold}:{recording}"), fold == "fold2")
                 })
                 .collect(),
             FeatureParams { segment_seconds: 4.0, segment_hop_seconds: 4.0, ..music },
@@ -211,6 +215,13 @@ impl Dataset {
     /// Examples of one side of the split.
     pub fn split(&self, validation: bool) -> Vec<&Example> {
         self.examples.iter().filter(|e| e.validation == validation).collect()
+    }
+
+    /// Swaps the two sides of a two-fold split (UrbanSound8K: fold 2 trains, fold 1 validates),
+    /// for the second half of a two-fold cross-validation.
+    pub fn swap_split(&mut self) {
+        self.examples.iter_mut().for_each(|e| e.validation = !e.validation);
+        self.split_rule = format!("swapped sides of: {}", self.split_rule);
     }
 
     /// Examples per label on one side.

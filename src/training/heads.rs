@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::optim::{AdamWConfig, GradientsParams};
-use burn::tensor::activation::relu;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::{Device, Tensor, TensorData};
 use burn_onnx::export::{AxisSpec, InputSpec, OnnxExporter};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -21,14 +20,107 @@ use crate::model::Backbone;
 use crate::model::sidecar::BackboneRef;
 
 use super::clips::InputMaker;
-use super::dataset::{Dataset, Example};
-use super::fit::{BestEpoch, EpochScore, FitOptions, cosine_learning_rate, track_label};
+use super::dataset::Example;
+use super::fit::{EpochScore, FitOptions, cosine_learning_rate, track_label};
 
-/// The backbone outputs a head reads: musicnn's mean- and max-pooled front/mid-end features.
-pub const EMBEDDING_OUTPUTS: [&str; 2] = ["mean_pool", "max_pool"];
+/// The backbone outputs the first musicnn heads read: mean- and max-pooled front/mid-end features.
+pub const DEFAULT_OUTPUTS: [&str; 2] = ["mean_pool", "max_pool"];
 
-/// Width of the hidden layer (0: a linear head).
-pub const HIDDEN: usize = 0;
+/// How a head is built and trained. Chosen by grouped cross-validation inside the training split
+/// (see [`candidates`]), never by the validation split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadConfig {
+    /// Short name used in logs and the report.
+    pub name: String,
+    /// Backbone outputs concatenated as the head's input.
+    pub outputs: Vec<String>,
+    /// Width of the hidden ReLU layer (0: a linear head).
+    pub hidden: usize,
+    /// Dropout before each linear layer.
+    pub dropout: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f32,
+    /// Label smoothing ε (targets `(1-ε)·one-hot + ε/K`).
+    pub label_smoothing: f32,
+    /// Embedding mixup: each example is blended with another, `(1-λ)·a + λ·b`, λ ∼ U(0, mixup).
+    pub mixup: f32,
+    /// Epochs, the whole cosine schedule (no early stopping: the last epoch's head is kept).
+    pub epochs: usize,
+    /// Also train on each file's end-aligned segment when the inference segments leave the end
+    /// out (4 s sound clips: 0–2.976 s is seen, the last second is not).
+    pub tail: bool,
+}
+
+impl HeadConfig {
+    /// The first shipped head: mean+max pool, batch norm, dropout 0.5, linear, weight decay 1e-2.
+    pub fn linear(epochs: usize) -> Self {
+        Self {
+            name: "linear".into(),
+            outputs: DEFAULT_OUTPUTS.iter().map(|s| s.to_string()).collect(),
+            hidden: 0,
+            dropout: 0.5,
+            weight_decay: 1e-2,
+            label_smoothing: 0.0,
+            mixup: 0.0,
+            epochs,
+            tail: false,
+        }
+    }
+
+    /// One line for the sidecar and the report.
+    pub fn description(&self) -> String {
+        let mut parts = vec![format!("{} → batch norm → dropout {}", self.outputs.join(" + "), self.dropout)];
+        if self.hidden > 0 {
+            parts.push(format!("dense {} + ReLU → dropout {}", self.hidden, self.dropout));
+        }
+        parts.push("linear".into());
+        let mut training = format!("AdamW weight decay {}, {} epochs", self.weight_decay, self.epochs);
+        if self.label_smoothing > 0.0 {
+            training.push_str(&format!(", label smoothing {}", self.label_smoothing));
+        }
+        if self.mixup > 0.0 {
+            training.push_str(&format!(", embedding mixup λ∼U(0,{})", self.mixup));
+        }
+        if self.tail {
+            training.push_str(", plus each clip's end-aligned segment (training only)");
+        }
+        format!("pretrained musicnn MSD backbone (frozen, shared) → {}; {training}", parts.join(" → "))
+    }
+}
+
+/// The candidates the trainer compares by cross-validation: linear vs one hidden layer, with and
+/// without the penultimate layer, with and without mixup + label smoothing (and, for each of
+/// `tails`, with or without the uncovered tail segments in training).
+pub fn candidates(epochs: usize, tails: &[bool]) -> Vec<HeadConfig> {
+    let mut all = Vec::new();
+    for &tail in tails {
+        for with_penultimate in [false, true] {
+            for hidden in [0, 256] {
+                for regularised in [false, true] {
+                    let mut c = HeadConfig::linear(epochs);
+                    if with_penultimate {
+                        c.outputs.push("penultimate".into());
+                    }
+                    c.hidden = hidden;
+                    c.tail = tail;
+                    if regularised {
+                        c.label_smoothing = 0.1;
+                        c.mixup = 0.4;
+                    }
+                    c.name = format!(
+                        "{}{}{}{}",
+                        if hidden > 0 { "mlp256" } else { "linear" },
+                        if with_penultimate { "+pen" } else { "" },
+                        if regularised { "+mix+ls" } else { "" },
+                        if tail { "+tail" } else { "" }
+                    );
+                    all.push(c);
+                }
+            }
+        }
+    }
+    all
+}
 
 /// A small classifier on embeddings: batch norm (learned standardisation), dropout, linear
 /// (or one hidden ReLU layer when `hidden` is set).
@@ -42,11 +134,11 @@ pub struct Head {
 
 impl Head {
     /// A freshly initialised head from `width` inputs to `labels` logits.
-    pub fn new(width: usize, hidden: usize, labels: usize, device: &Device) -> Self {
+    pub fn new(width: usize, hidden: usize, dropout: f64, labels: usize, device: &Device) -> Self {
         let last = if hidden > 0 { hidden } else { width };
         Self {
             norm: BatchNormConfig::new(width).init(device),
-            dropout: DropoutConfig::new(0.5).init(),
+            dropout: DropoutConfig::new(dropout).init(),
             hidden: (hidden > 0).then(|| LinearConfig::new(width, hidden).init(device)),
             output: LinearConfig::new(last, labels).init(device),
         }
@@ -65,34 +157,47 @@ impl Head {
 }
 
 /// Embeddings of one file's segments.
+#[derive(Debug, Clone)]
 pub struct Embedded {
     /// Label index.
     pub label: usize,
+    /// The example's group (artist, song, recording): cross-validation folds never split one.
+    pub group: String,
     /// `segments × width` values.
     pub values: Vec<f32>,
+    /// Training-only extra rows (the end-aligned tail segment), `n × width`.
+    pub extra: Vec<f32>,
 }
 
-/// Computes (or reads from `cache`) the embeddings of every example, in order; files that fail
-/// to decode are skipped with a warning.
+/// Every backbone output of every segment of each example, in order (computed once per file
+/// and cached in `cache`), and with `tail` the end-aligned segment the segmentation leaves out
+/// as `extra`; files that fail to decode are skipped with a warning.
 pub fn embed_all(
     examples: &[&Example],
     backbone: &Backbone,
     cache: &Path,
+    tail: bool,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<Embedded>, String> {
-    let outputs: Vec<String> = EMBEDDING_OUTPUTS.iter().map(|s| s.to_string()).collect();
-    let ranges = backbone.ranges(&outputs)?;
-    let width: usize = ranges.iter().map(|r| r.len()).sum();
+    let width = backbone.width();
+    let layout: Vec<String> = backbone.runner().output_layout().map(|(n, w)| format!("{n}:{w}")).collect();
     std::fs::create_dir_all(cache).map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
     let mut maker = InputMaker::new(backbone.features());
     let item = maker.item_len();
     let (mut mels, mut raw) = (Vec::new(), Vec::new());
     let mut all = Vec::with_capacity(examples.len());
     for (i, example) in examples.iter().enumerate() {
-        let file = cache.join(cache_name(&example.path, width));
-        if let Ok(bytes) = std::fs::read(&file) {
-            let values = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-            all.push(Embedded { label: example.label, values });
+        let file = cache.join(cache_name(&example.path, &layout.join(",")));
+        let tail_file = cache.join(cache_name(&example.path, &format!("{},tail", layout.join(","))));
+        let group = example.group.clone();
+        let read = |file: &Path| {
+            std::fs::read(file).ok().filter(|b| b.len() % (4 * width) == 0).map(|bytes| {
+                bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect::<Vec<f32>>()
+            })
+        };
+        let cached_tail = if tail { read(&tail_file) } else { Some(Vec::new()) };
+        if let (Some(values), Some(extra)) = (read(&file), cached_tail) {
+            all.push(Embedded { label: example.label, group, values, extra });
             continue;
         }
         let decoded = AudioStream::open_file(&example.path).and_then(|s| read_all(s, backbone.features().sample_rate));
@@ -104,7 +209,8 @@ pub fn embed_all(
             }
         };
         mels.clear();
-        let count = maker.segments(&samples, &mut mels);
+        let segments = maker.segments(&samples, &mut mels);
+        let count = segments + usize::from(maker.uncovered_tail(&samples, &mut mels));
         let mut values = Vec::with_capacity(count * width);
         for start in (0..count).step_by(crate::analyze::BATCH) {
             let n = crate::analyze::BATCH.min(count - start);
@@ -113,13 +219,15 @@ pub fn embed_all(
                 .runner()
                 .run_into(&mels[start * item..(start + n) * item], n, &mut raw)
                 .map_err(|e| format!("backbone on {}: {e:?}", example.path.display()))?;
-            for row in raw.chunks_exact(backbone.width()) {
-                ranges.iter().for_each(|r| values.extend_from_slice(&row[r.clone()]));
-            }
+            values.extend_from_slice(&raw);
         }
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(&file, bytes).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-        all.push(Embedded { label: example.label, values });
+        let extra = values.split_off(segments * width);
+        for (path, rows) in [(&file, &values), (&tail_file, &extra)] {
+            let bytes: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();
+            std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        let extra = if tail { extra } else { Vec::new() };
+        all.push(Embedded { label: example.label, group, values, extra });
         if (i + 1) % 100 == 0 {
             eprintln!("embedded {}/{} files", i + 1, examples.len());
         }
@@ -127,8 +235,31 @@ pub fn embed_all(
     Ok(all)
 }
 
-/// A cache file name unique to the audio file (path, size, modification time) and the width.
-fn cache_name(path: &Path, width: usize) -> String {
+/// The embeddings restricted to the backbone outputs `outputs` (in that order); returns them and
+/// their width.
+pub fn select(files: &[Embedded], backbone: &Backbone, outputs: &[String]) -> Result<(Vec<Embedded>, usize), String> {
+    let ranges = backbone.ranges(outputs)?;
+    let width: usize = ranges.iter().map(|r| r.len()).sum();
+    let full = backbone.width();
+    let selected = files
+        .iter()
+        .map(|f| {
+            let pick = |rows: &[f32]| {
+                let mut values = Vec::with_capacity(rows.len() / full * width);
+                for row in rows.chunks_exact(full) {
+                    ranges.iter().for_each(|r| values.extend_from_slice(&row[r.clone()]));
+                }
+                values
+            };
+            Embedded { label: f.label, group: f.group.clone(), values: pick(&f.values), extra: pick(&f.extra) }
+        })
+        .collect();
+    Ok((selected, width))
+}
+
+/// A cache file name unique to the audio file (path, size, modification time) and the
+/// backbone's output layout.
+fn cache_name(path: &Path, layout: &str) -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     path.hash(&mut hasher);
@@ -136,7 +267,7 @@ fn cache_name(path: &Path, width: usize) -> String {
         meta.len().hash(&mut hasher);
         meta.modified().ok().hash(&mut hasher);
     }
-    width.hash(&mut hasher);
+    layout.hash(&mut hasher);
     format!("{:016x}.f32", hasher.finish())
 }
 
@@ -147,64 +278,95 @@ pub fn default_cache(backbone_file: &Path) -> PathBuf {
     home.join(".cache/musicat/embeddings").join(stem)
 }
 
-/// Trains a head on `train` embeddings with class-balanced batches, early stopping on the
-/// track-level macro-F1 of `validation`; returns the best head and the history.
+/// Trains a head with `config` on `train` embeddings (class-balanced batches, cosine schedule
+/// over `config.epochs`, the last epoch kept). `watch`, when given, is scored after every epoch
+/// for the log only: it never decides anything.
 pub fn fit_head(
     train: &[Embedded],
-    validation: &[Embedded],
+    watch: Option<&[Embedded]>,
     width: usize,
-    dataset: &Dataset,
+    labels: &[String],
+    config: &HeadConfig,
     options: &FitOptions,
+    verbose: bool,
 ) -> (Head, Vec<EpochScore>) {
     let device = Device::flex().autodiff();
     device.seed(options.seed);
-    let labels = dataset.labels.len();
-    let mut model = Head::new(width, HIDDEN, labels, &device);
+    let count = labels.len();
+    let mut model = Head::new(width, config.hidden, config.dropout, count, &device);
     let mut rng = StdRng::seed_from_u64(options.seed);
-    let mut optimizer = AdamWConfig::new().with_weight_decay(1e-2).init();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let mut optimizer = AdamWConfig::new().with_weight_decay(config.weight_decay).init();
     // Every training segment, indexed by label for balanced sampling.
-    let mut by_label: Vec<Vec<(usize, usize)>> = vec![Vec::new(); labels];
+    let mut by_label: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); count];
     for (f, file) in train.iter().enumerate() {
-        (0..file.values.len() / width).for_each(|s| by_label[file.label].push((f, s)));
+        (0..file.values.len() / width).for_each(|s| by_label[file.label].push((f, s, false)));
+        if config.tail {
+            (0..file.extra.len() / width).for_each(|s| by_label[file.label].push((f, s, true)));
+        }
     }
-    let present: Vec<usize> = (0..labels).filter(|&l| !by_label[l].is_empty()).collect();
+    let present: Vec<usize> = (0..count).filter(|&l| !by_label[l].is_empty()).collect();
     let segments: usize = by_label.iter().map(Vec::len).sum();
     let steps = segments.div_ceil(options.batch).max(1);
-    let mut best = BestEpoch::new(options.patience);
+    let schedule = FitOptions { epochs: config.epochs, ..options.clone() };
     let mut history = Vec::new();
-    let mut inputs = vec![0.0f32; options.batch * width];
-    for epoch in 1..=options.epochs {
-        let lr = cosine_learning_rate(options, epoch);
+    let batch = options.batch;
+    let mut inputs = vec![0.0f32; batch * width];
+    let mut targets = vec![0.0f32; batch * count];
+    let off = config.label_smoothing / count as f32;
+    let on = 1.0 - config.label_smoothing + off;
+    let draw = |rng: &mut StdRng| {
+        let label = present[rng.random_range(0..present.len())];
+        let (f, s, extra) = by_label[label][rng.random_range(0..by_label[label].len())];
+        let rows = if extra { &train[f].extra } else { &train[f].values };
+        (label, &rows[s * width..(s + 1) * width])
+    };
+    for epoch in 1..=config.epochs {
+        let lr = cosine_learning_rate(&schedule, epoch);
         let mut loss_sum = 0.0;
         for _ in 0..steps {
-            let mut targets = Vec::with_capacity(options.batch);
-            for slot in 0..options.batch {
-                let label = present[rng.random_range(0..present.len())];
-                let (f, s) = by_label[label][rng.random_range(0..by_label[label].len())];
-                inputs[slot * width..(slot + 1) * width].copy_from_slice(&train[f].values[s * width..(s + 1) * width]);
-                targets.push(label as i64);
+            for slot in 0..batch {
+                let (label, row) = draw(&mut rng);
+                let x = &mut inputs[slot * width..(slot + 1) * width];
+                x.copy_from_slice(row);
+                let t = &mut targets[slot * count..(slot + 1) * count];
+                t.fill(off);
+                t[label] = on;
+                if config.mixup > 0.0 {
+                    let lambda = rng.random_range(0.0..config.mixup);
+                    let (other, row) = draw(&mut rng);
+                    x.iter_mut().zip(row).for_each(|(a, b)| *a = (1.0 - lambda) * *a + lambda * b);
+                    t.iter_mut().for_each(|v| *v *= 1.0 - lambda);
+                    t.iter_mut().for_each(|v| *v += lambda * off);
+                    t[other] += lambda * (on - off);
+                }
             }
-            let x = Tensor::<2>::from_data(TensorData::new(inputs.clone(), [options.batch, width]), &device);
-            let y = Tensor::<1, Int>::from_data(TensorData::new(targets, [options.batch]), &device);
-            let loss = loss_fn.forward(model.forward(x), y);
+            let x = Tensor::<2>::from_data(TensorData::new(inputs.clone(), [batch, width]), &device);
+            let y = Tensor::<2>::from_data(TensorData::new(targets.clone(), [batch, count]), &device);
+            let loss = (log_softmax(model.forward(x), 1) * y).sum_dim(1).mean().neg();
             loss_sum += loss.clone().into_scalar::<f32>() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optimizer.step(lr, model, grads);
         }
-        let (accuracy, macro_f1) = evaluate_head(&model.valid(), validation, width, &dataset.labels);
+        let (accuracy, macro_f1) = match watch {
+            Some(files) => {
+                let matrix = confusion(&model.valid(), files, width, labels);
+                (matrix.accuracy(), matrix.macro_f1())
+            }
+            None => (f64::NAN, f64::NAN),
+        };
         let score = EpochScore { epoch, loss: loss_sum / steps as f64, accuracy, macro_f1 };
-        eprintln!("epoch {epoch:>3}/{}: {}", options.epochs, score.summary());
-        history.push(score);
-        if best.record(score, || model.valid()) {
-            break;
+        if verbose && watch.is_some() {
+            eprintln!("epoch {epoch:>3}/{}: {}", config.epochs, score.summary());
+        } else if verbose {
+            eprintln!("epoch {epoch:>3}/{}: loss {:.3}", config.epochs, score.loss);
         }
+        history.push(score);
     }
-    (best.into_model(|| model.valid()), history)
+    (model.valid(), history)
 }
 
-/// Track-level accuracy and macro-F1 (mean of segment probabilities per file) of `head`.
-fn evaluate_head(head: &Head, files: &[Embedded], width: usize, labels: &[String]) -> (f64, f64) {
+/// Track-level confusion matrix (mean of segment probabilities per file) of `head`.
+pub fn confusion(head: &Head, files: &[Embedded], width: usize, labels: &[String]) -> ConfusionMatrix {
     let device = Device::flex();
     let mut matrix = ConfusionMatrix::new(labels);
     for file in files.iter().filter(|f| !f.values.is_empty()) {
@@ -212,7 +374,57 @@ fn evaluate_head(head: &Head, files: &[Embedded], width: usize, labels: &[String
         let x = Tensor::<2>::from_data(TensorData::new(file.values.clone(), [count, width]), &device);
         matrix.add(file.label, track_label(head.forward(x)));
     }
-    (matrix.accuracy(), matrix.macro_f1())
+    matrix
+}
+
+/// The fold (0..folds) of every file: groups are dealt to folds label by label (by each group's
+/// most common label, in a fixed hashed order), so folds are grouped and roughly stratified.
+pub fn group_folds(files: &[Embedded], folds: usize) -> Vec<usize> {
+    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    files.iter().for_each(|f| groups.entry(&f.group).or_default().push(f.label));
+    let hash = |s: &str| s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let mut order: Vec<(usize, u64, &str)> = groups
+        .iter()
+        .map(|(g, labels)| {
+            let mut counts = std::collections::BTreeMap::<usize, usize>::new();
+            labels.iter().for_each(|&l| *counts.entry(l).or_default() += 1);
+            let major = counts.iter().max_by_key(|(l, c)| (**c, std::cmp::Reverse(**l))).map_or(0, |(l, _)| *l);
+            (major, hash(g), *g)
+        })
+        .collect();
+    order.sort();
+    let fold_of: std::collections::BTreeMap<&str, usize> =
+        order.iter().enumerate().map(|(i, (_, _, g))| (*g, i % folds.max(1))).collect();
+    files.iter().map(|f| fold_of[f.group.as_str()]).collect()
+}
+
+/// Grouped `folds`-fold cross-validation of `config` inside `files`: the pooled track-level
+/// confusion matrix of every fold's held-out files.
+pub fn cross_validate(
+    files: &[Embedded],
+    width: usize,
+    labels: &[String],
+    config: &HeadConfig,
+    options: &FitOptions,
+    folds: usize,
+) -> ConfusionMatrix {
+    let fold_of = group_folds(files, folds);
+    let mut pooled = ConfusionMatrix::new(labels);
+    for fold in 0..folds {
+        let train: Vec<Embedded> =
+            files.iter().zip(&fold_of).filter(|(_, f)| **f != fold).map(|(e, _)| e.clone()).collect();
+        let held: Vec<Embedded> =
+            files.iter().zip(&fold_of).filter(|(_, f)| **f == fold).map(|(e, _)| e.clone()).collect();
+        if train.is_empty() || held.is_empty() {
+            continue;
+        }
+        let (head, _) = fit_head(&train, None, width, labels, config, options, false);
+        let matrix = confusion(&head, &held, width, labels);
+        for (row, counts) in pooled.counts.iter_mut().zip(&matrix.counts) {
+            row.iter_mut().zip(counts).for_each(|(a, b)| *a += b);
+        }
+    }
+    pooled
 }
 
 /// ONNX bytes of `head` for `[batch, width]` inputs.
@@ -228,8 +440,8 @@ pub fn head_to_onnx(head: &Head, width: usize) -> Result<Vec<u8>, String> {
 }
 
 /// The sidecar's reference to the backbone, relative to the models folder.
-pub fn backbone_ref(file: &str) -> BackboneRef {
-    BackboneRef { file: file.to_string(), outputs: EMBEDDING_OUTPUTS.iter().map(|s| s.to_string()).collect() }
+pub fn backbone_ref(file: &str, outputs: &[String]) -> BackboneRef {
+    BackboneRef { file: file.to_string(), outputs: outputs.to_vec() }
 }
 
 /// Loads the backbone ONNX at `path` for musicnn's front end.

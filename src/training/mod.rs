@@ -77,6 +77,10 @@ pub struct Trained {
     pub seconds: f64,
     /// The backbone it is a head on, if any.
     pub backbone: Option<BackboneRef>,
+    /// The network, when more specific than the architecture's description (a head's configuration).
+    pub description: Option<String>,
+    /// How its configuration was chosen (cross-validation scores), or null.
+    pub selection: serde_json::Value,
 }
 
 /// Trains one architecture on `dataset` and evaluates the exported ONNX on the validation split.
@@ -108,20 +112,48 @@ pub fn train(dataset: &Dataset, architecture: Architecture, options: &FitOptions
     let seconds = started.elapsed().as_secs_f64();
     let sidecar = sidecar(dataset, serde_json::Value::Null, None);
     let metrics = export::evaluate_bundle(&onnx, &sidecar, &validation_examples, None)?;
-    Ok(Trained { architecture, onnx, parameters, metrics, history, seconds, backbone: None })
+    Ok(Trained {
+        architecture,
+        onnx,
+        parameters,
+        metrics,
+        history,
+        seconds,
+        backbone: None,
+        description: None,
+        selection: serde_json::Value::Null,
+    })
+}
+
+/// One head configuration's grouped cross-validation score inside the training split.
+#[derive(Debug, Clone)]
+pub struct CvScore {
+    /// The configuration.
+    pub config: heads::HeadConfig,
+    /// Pooled track-level accuracy over the held-out folds.
+    pub accuracy: f64,
+    /// Pooled track-level macro-F1 over the held-out folds.
+    pub macro_f1: f64,
 }
 
 /// Trains a head on the musicnn backbone at `backbone_path` (named `backbone_file` in the
 /// sidecar, relative to the models folder) and evaluates the bundle through the inference path.
+///
+/// With `folds` ≥ 2 and several `candidates`, each candidate is scored by grouped `folds`-fold
+/// cross-validation inside the training split and the best (pooled macro-F1, then accuracy) is
+/// trained on the whole training split; the validation split is only measured, once, at the end.
 pub fn train_head(
     dataset: &Dataset,
     backbone_path: &Path,
     backbone_file: &str,
     options: &FitOptions,
+    candidates: &[heads::HeadConfig],
+    folds: usize,
 ) -> Result<Trained, String> {
     let backbone = heads::load_backbone(backbone_path, backbone_file)?;
     let mut warn = |message: String| eprintln!("warning: {message}");
     let (train_examples, validation_examples) = splits(dataset)?;
+    let first = candidates.first().ok_or("no head configuration to train")?;
     let started = Instant::now();
     let cache = heads::default_cache(backbone_path);
     eprintln!(
@@ -130,16 +162,49 @@ pub fn train_head(
         validation_examples.len(),
         cache.display()
     );
-    let train = heads::embed_all(&train_examples, &backbone, &cache, &mut warn)?;
-    let validation = heads::embed_all(&validation_examples, &backbone, &cache, &mut warn)?;
-    let reference = heads::backbone_ref(backbone_file);
-    let width: usize = backbone.ranges(&reference.outputs)?.iter().map(|r| r.len()).sum();
-    let (head, history) = heads::fit_head(&train, &validation, width, dataset, options);
+    let tail = candidates.iter().any(|c| c.tail);
+    let train = heads::embed_all(&train_examples, &backbone, &cache, tail, &mut warn)?;
+    let mut scores = Vec::new();
+    let chosen = if candidates.len() > 1 && folds >= 2 {
+        for config in candidates {
+            let (files, width) = heads::select(&train, &backbone, &config.outputs)?;
+            let matrix = heads::cross_validate(&files, width, &dataset.labels, config, options, folds);
+            let score = CvScore { config: config.clone(), accuracy: matrix.accuracy(), macro_f1: matrix.macro_f1() };
+            eprintln!(
+                "cv {folds}-fold {:<24} track accuracy {:.1}%  macro-F1 {:.3}",
+                config.name,
+                score.accuracy * 100.0,
+                score.macro_f1
+            );
+            scores.push(score);
+        }
+        let best = scores.iter().max_by(|a, b| {
+            (a.macro_f1, a.accuracy).partial_cmp(&(b.macro_f1, b.accuracy)).unwrap_or(std::cmp::Ordering::Equal)
+        });
+        best.map_or_else(|| first.clone(), |b| b.config.clone())
+    } else {
+        first.clone()
+    };
+    eprintln!("training `{}` on the whole training split: {}", chosen.name, chosen.description());
+    let (files, width) = heads::select(&train, &backbone, &chosen.outputs)?;
+    let (head, history) = heads::fit_head(&files, None, width, &dataset.labels, &chosen, options, true);
     let onnx = heads::head_to_onnx(&head, width)?;
     let seconds = started.elapsed().as_secs_f64();
+    let reference = heads::backbone_ref(backbone_file, &chosen.outputs);
     let sidecar = sidecar(dataset, serde_json::Value::Null, Some(reference.clone()));
     let metrics = export::evaluate_bundle(&onnx, &sidecar, &validation_examples, Some(backbone))?;
     let parameters = head.num_params();
+    let selection = json!({
+        "head": chosen.name,
+        "folds": if scores.is_empty() { 0 } else { folds },
+        "rule": "grouped k-fold cross-validation inside the training split (same grouping as the validation split); best pooled track macro-F1, then accuracy; the validation split is measured once, after the choice",
+        "candidates": scores.iter().map(|s| json!({
+            "head": s.config.name,
+            "description": s.config.description(),
+            "cv_track_accuracy": s.accuracy,
+            "cv_track_macro_f1": s.macro_f1,
+        })).collect::<Vec<_>>(),
+    });
     Ok(Trained {
         architecture: Architecture::MusicnnHead,
         onnx,
@@ -148,6 +213,8 @@ pub fn train_head(
         history,
         seconds,
         backbone: Some(reference),
+        description: Some(chosen.description()),
+        selection,
     })
 }
 
@@ -211,12 +278,12 @@ fn counts(dataset: &Dataset, validation: bool) -> serde_json::Value {
 /// The metrics object stored in the sidecar for one trained network.
 pub fn metrics_json(trained: &Trained, options: &FitOptions) -> serde_json::Value {
     let m = &trained.metrics;
-    let best = trained.history.iter().max_by(|a, b| {
+    let best = trained.history.iter().filter(|s| s.macro_f1.is_finite()).max_by(|a, b| {
         (a.macro_f1, a.accuracy).partial_cmp(&(b.macro_f1, b.accuracy)).unwrap_or(std::cmp::Ordering::Equal)
     });
     json!({
         "architecture": trained.architecture.name(),
-        "description": trained.architecture.description(),
+        "description": trained.description.clone().unwrap_or_else(|| trained.architecture.description().to_string()),
         "parameters": trained.parameters,
         "onnx_bytes": trained.onnx.len(),
         "train_seconds": trained.seconds.round(),
@@ -231,6 +298,7 @@ pub fn metrics_json(trained: &Trained, options: &FitOptions) -> serde_json::Valu
         "validation_segments": m.segment.total(),
         "unreadable_files": m.failures,
         "track_confusion": m.track,
+        "selection": trained.selection,
     })
 }
 
