@@ -42,7 +42,7 @@ fn main() {
         }
     }
     println!("models: {} ({})", models.task_names().join(", "), models_dir.display());
-    println!("median of {RUNS} runs, one thread\n");
+    println!("median of {RUNS} runs; inference batches split over the cores (MUSICAT_THREADS=1 for one)\n");
     println!(
         "| track | audio | decode ms | resample ms | mel ms | inference ms | descriptors ms | total ms | × real time | descriptors add |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     );

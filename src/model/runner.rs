@@ -111,8 +111,42 @@ impl OnnxRunner {
     }
 
     /// Runs `count` items laid out one after another in `inputs` and appends, item by item, every
-    /// output's values to `out` (`count × Σ widths`).
+    /// output's values to `out` (`count × Σ widths`). Natively the items are split over the
+    /// machine's cores (one tract state per thread); in WebAssembly they run on the worker's thread.
     pub fn run_into(&self, inputs: &[f32], count: usize, out: &mut Vec<f32>) -> Result<(), RunnerError> {
+        let parts = threads().min(count);
+        if parts <= 1 {
+            return self.run_rows_into(inputs, count, out);
+        }
+        let per_part = count.div_ceil(parts);
+        let item = self.item_len();
+        let results: Vec<Result<Vec<f32>, RunnerError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..count)
+                .step_by(per_part)
+                .map(|start| {
+                    let n = per_part.min(count - start);
+                    let part = &inputs[start * item..(start + n) * item];
+                    scope.spawn(move || {
+                        let mut rows = Vec::new();
+                        self.run_rows_into(part, n, &mut rows).map(|()| rows)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(RunnerError::Inference("an inference thread panicked".into())))
+                })
+                .collect()
+        });
+        for rows in results {
+            out.extend_from_slice(&rows?);
+        }
+        Ok(())
+    }
+
+    /// [`OnnxRunner::run_into`] on the calling thread.
+    fn run_rows_into(&self, inputs: &[f32], count: usize, out: &mut Vec<f32>) -> Result<(), RunnerError> {
         let result = self.run(inputs, count)?;
         let views = result
             .iter()
@@ -142,6 +176,26 @@ impl OnnxRunner {
             activation.apply_into(row, probabilities);
         }
         Ok(())
+    }
+}
+
+/// Threads a batch is split over: the machine's cores natively (`MUSICAT_THREADS` overrides),
+/// one in WebAssembly (the page's worker is single-threaded).
+fn threads() -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        *THREADS.get_or_init(|| {
+            std::env::var("MUSICAT_THREADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&n: &usize| n > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        1
     }
 }
 
@@ -248,6 +302,23 @@ mod tests {
         let mut out = vec![];
         softmax_into(&[1000.0, 1000.0, -1000.0], &mut out);
         assert!((out[0] - 0.5).abs() < 1e-6 && (out[1] - 0.5).abs() < 1e-6 && out[2] == 0.0);
+    }
+
+    #[test]
+    fn a_batch_split_over_threads_equals_items_run_one_by_one() {
+        let onnx = include_bytes!("../../tests/models/fixture/genre.onnx");
+        let runner = OnnxRunner::load(onnx, &[1, 128, 216]).unwrap();
+        let item = runner.item_len();
+        let count = 7;
+        let inputs: Vec<f32> = (0..count * item).map(|i| ((i * 7919) % 1000) as f32 / 10.0 - 80.0).collect();
+        let mut batched = Vec::new();
+        runner.run_into(&inputs, count, &mut batched).unwrap();
+        let mut one_by_one = Vec::new();
+        for chunk in inputs.chunks_exact(item) {
+            runner.run_rows_into(chunk, 1, &mut one_by_one).unwrap();
+        }
+        assert_eq!(batched.len(), one_by_one.len());
+        assert!(batched.iter().zip(&one_by_one).all(|(a, b)| (a - b).abs() <= 1e-4 * (1.0 + b.abs())));
     }
 
     #[test]
