@@ -127,3 +127,21 @@ impl InputMaker {
         count
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_tail_the_segmenter_drops_is_added() {
+        let mut maker = InputMaker::new(&FeatureParams::musicnn());
+        let mut out = Vec::new();
+        // 4 s at 16 kHz: one 2.976 s segment, the last second left out.
+        assert!(maker.uncovered_tail(&vec![0.1; 64_000], &mut out));
+        assert_eq!(out.len(), maker.item_len());
+        // Shorter than a segment (padded), or a tail long enough for its own padded segment.
+        assert!(!maker.uncovered_tail(&vec![0.1; 40_000], &mut out));
+        assert!(!maker.uncovered_tail(&vec![0.1; 47_872 + 30_000], &mut out));
+        assert_eq!(out.len(), maker.item_len());
+    }
+}

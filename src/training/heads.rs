@@ -449,3 +449,37 @@ pub fn load_backbone(path: &Path, file: &str) -> Result<Arc<Backbone>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Backbone::from_bytes(file, &bytes, &crate::FeatureParams::musicnn()).map(Arc::new).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(label: usize, group: &str) -> Embedded {
+        Embedded { label, group: group.into(), values: vec![0.0; 4], extra: Vec::new() }
+    }
+
+    #[test]
+    fn folds_never_split_a_group_and_spread_each_label() {
+        let files: Vec<Embedded> = (0..60).map(|i| file(i % 3, &format!("g{}", i / 2))).collect::<Vec<_>>();
+        let folds = group_folds(&files, 5);
+        for (a, b) in files.iter().zip(&folds) {
+            for (c, d) in files.iter().zip(&folds) {
+                assert!(a.group != c.group || b == d, "group {} split", a.group);
+            }
+        }
+        for fold in 0..5 {
+            assert!(folds.iter().filter(|f| **f == fold).count() >= 8, "fold {fold} too small");
+        }
+    }
+
+    #[test]
+    fn candidates_have_unique_names_and_start_with_the_first_head() {
+        let all = candidates(10, &[false, true]);
+        assert_eq!(all.len(), 16);
+        assert_eq!(all[0], HeadConfig::linear(10));
+        let mut names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 16);
+    }
+}
