@@ -18,8 +18,12 @@ use crate::report::{ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdic
 /// Seconds of audio decoded between two progress reports.
 const PROGRESS_STEP_S: f64 = 5.0;
 
-/// Segments sent to a model at once.
-pub const BATCH: usize = 8;
+/// Segments sent to a model at once: one per inference thread (at least two). Larger batches
+/// are no faster with tract but hold every segment's intermediate tensors at once (musicnn's
+/// front end: about 50 MB per segment, 400 MB for a batch of 8).
+fn batch_size() -> usize {
+    crate::model::runner::threads().max(2)
+}
 
 /// Why a track could not be classified.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -94,6 +98,8 @@ struct FeatureGroup<'m> {
     resampler: Option<StreamResampler>,
     resampled: Vec<f32>,
     inputs: Vec<f32>,
+    /// Segments per model call.
+    batch_size: usize,
     batch: Vec<Pending>,
     probabilities: Vec<f32>,
     timeline: Vec<(Pending, Vec<(usize, SegmentLabel)>)>,
@@ -124,7 +130,7 @@ impl<'m> Analyzer<'m> {
                 None => {
                     let spectrogram = MelSpectrogram::new(params);
                     groups.push(FeatureGroup {
-                        inputs: vec![0.0; BATCH * spectrogram.output_len()],
+                        inputs: vec![0.0; batch_size() * spectrogram.output_len()],
                         spectrogram,
                         params: params.clone(),
                         backbone,
@@ -134,7 +140,8 @@ impl<'m> Analyzer<'m> {
                         segmenter: Segmenter::new(params.segment_samples(), params.segment_hop_samples()),
                         resampler: None,
                         resampled: Vec::new(),
-                        batch: Vec::with_capacity(BATCH),
+                        batch_size: batch_size(),
+                        batch: Vec::with_capacity(batch_size()),
                         probabilities: Vec::new(),
                         timeline: Vec::new(),
                     });
@@ -343,7 +350,7 @@ impl FeatureGroup<'_> {
         } else {
             self.segmenter.push(&self.resampled, &mut accept);
         }
-        if self.batch.len() >= BATCH { self.run_batch(times) } else { Ok(()) }
+        if self.batch.len() >= self.batch_size { self.run_batch(times) } else { Ok(()) }
     }
 
     fn run_batch(&mut self, times: &mut StageTimes) -> Result<(), ModelError> {

@@ -181,7 +181,7 @@ impl OnnxRunner {
 
 /// Threads a batch is split over: the machine's cores natively (`MUSICAT_THREADS` overrides),
 /// one in WebAssembly (the page's worker is single-threaded).
-fn threads() -> usize {
+pub fn threads() -> usize {
     #[cfg(not(target_arch = "wasm32"))]
     {
         static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
