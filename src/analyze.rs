@@ -21,7 +21,7 @@ const PROGRESS_STEP_S: f64 = 5.0;
 /// Segments sent to a model at once: one per inference thread (at least two). Larger batches
 /// are no faster with tract but hold every segment's intermediate tensors at once (musicnn's
 /// front end: about 50 MB per segment, 400 MB for a batch of 8).
-fn batch_size() -> usize {
+pub fn batch_size() -> usize {
     crate::model::runner::threads().max(2)
 }
 

@@ -212,8 +212,9 @@ pub fn embed_all(
         let segments = maker.segments(&samples, &mut mels);
         let count = segments + usize::from(maker.uncovered_tail(&samples, &mut mels));
         let mut values = Vec::with_capacity(count * width);
-        for start in (0..count).step_by(crate::analyze::BATCH) {
-            let n = crate::analyze::BATCH.min(count - start);
+        let batch = crate::analyze::batch_size();
+        for start in (0..count).step_by(batch) {
+            let n = batch.min(count - start);
             raw.clear();
             backbone
                 .runner()
