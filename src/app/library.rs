@@ -183,6 +183,17 @@ pub fn Library() -> impl IntoView {
             </table>
         }
     };
+    // One end of the tempo range filter.
+    let tempo_input = move |label: &'static str, test_id: &'static str, aria: &'static str, set: fn(&mut Query, Option<f32>)| {
+        view! {
+            <label class="filter">
+                <span>{label}</span>
+                <input type="number" min="1" max="400" step="1" inputmode="decimal" data-testid=test_id
+                    aria-label=aria
+                    on:input=move |ev| query.update(|q| set(q, tempo_bound(&event_target_value(&ev)))) />
+            </label>
+        }
+    };
     view! {
         <section class="library" aria-label="Library" data-testid="library">
             <div class="library-head">
@@ -195,18 +206,8 @@ pub fn Library() -> impl IntoView {
                 {filters}
                 <fieldset class="filter tempo-range">
                     <legend class="sr-only">"Tempo range in beats per minute"</legend>
-                    <label class="filter">
-                        <span>"BPM from"</span>
-                        <input type="number" min="1" max="400" step="1" inputmode="decimal" data-testid="tempo-min"
-                            aria-label="slowest tempo shown, BPM"
-                            on:input=move |ev| query.update(|q| q.tempo_min = tempo_bound(&event_target_value(&ev))) />
-                    </label>
-                    <label class="filter">
-                        <span>"to"</span>
-                        <input type="number" min="1" max="400" step="1" inputmode="decimal" data-testid="tempo-max"
-                            aria-label="fastest tempo shown, BPM"
-                            on:input=move |ev| query.update(|q| q.tempo_max = tempo_bound(&event_target_value(&ev))) />
-                    </label>
+                    {tempo_input("BPM from", "tempo-min", "slowest tempo shown, BPM", |q, v| q.tempo_min = v)}
+                    {tempo_input("to", "tempo-max", "fastest tempo shown, BPM", |q, v| q.tempo_max = v)}
                 </fieldset>
                 {key_filter}
                 <label class="filter">

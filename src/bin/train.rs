@@ -62,8 +62,8 @@ struct Args {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// `--arch musicnn-head`: the head configuration, or `cv` to choose among all of them by
-    /// grouped cross-validation inside the training split (names: linear, linear+mix+ls, mlp256,
-    /// mlp256+mix+ls, and each with `+pen` after the first word for the penultimate layer too).
+    /// grouped cross-validation inside the training split (names: linear, linear+mix+ls, mlp64,
+    /// mlp64+mix+ls, and each with `+pen` after the first word for the penultimate layer too).
     #[arg(long, default_value = "cv")]
     head: String,
     /// Folds of that cross-validation.

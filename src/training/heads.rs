@@ -88,6 +88,10 @@ impl HeadConfig {
     }
 }
 
+/// Width of the candidates' hidden layer: 64 keeps a head near 0.4 MB (256 made 1.7 MB, past the
+/// 4 MB budget of all shipped models together).
+pub const HIDDEN_WIDTH: usize = 64;
+
 /// The candidates the trainer compares by cross-validation: linear vs one hidden layer, with and
 /// without the penultimate layer, with and without mixup + label smoothing (and, for each of
 /// `tails`, with or without the uncovered tail segments in training).
@@ -95,7 +99,7 @@ pub fn candidates(epochs: usize, tails: &[bool]) -> Vec<HeadConfig> {
     let mut all = Vec::new();
     for &tail in tails {
         for with_penultimate in [false, true] {
-            for hidden in [0, 256] {
+            for hidden in [0, HIDDEN_WIDTH] {
                 for regularised in [false, true] {
                     let mut c = HeadConfig::linear(epochs);
                     if with_penultimate {
@@ -109,7 +113,7 @@ pub fn candidates(epochs: usize, tails: &[bool]) -> Vec<HeadConfig> {
                     }
                     c.name = format!(
                         "{}{}{}{}",
-                        if hidden > 0 { "mlp256" } else { "linear" },
+                        if hidden > 0 { format!("mlp{hidden}") } else { "linear".into() },
                         if with_penultimate { "+pen" } else { "" },
                         if regularised { "+mix+ls" } else { "" },
                         if tail { "+tail" } else { "" }
