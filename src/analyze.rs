@@ -191,10 +191,7 @@ impl<'m> Analyzer<'m> {
             group.reset(stream.sample_rate())?;
         }
         if let Some(descriptors) = self.descriptors.as_mut() {
-            let rate = stream.sample_rate();
-            descriptors
-                .reset(rate)
-                .map_err(|reason| AudioError::BadHeader(format!("cannot resample {rate} Hz: {reason}")))?;
+            descriptors.reset(stream.sample_rate())?;
         }
         let times = &mut self.times;
         let announced = stream.announced_seconds();
@@ -266,12 +263,7 @@ impl<'m> Analyzer<'m> {
 
 impl FeatureGroup<'_> {
     fn reset(&mut self, source_rate: u32) -> Result<(), AnalyzeError> {
-        self.resampler = Some(StreamResampler::new(source_rate, self.params.sample_rate).map_err(|reason| {
-            AudioError::BadHeader(format!(
-                "cannot resample {source_rate} Hz to {} Hz: {reason}",
-                self.params.sample_rate
-            ))
-        })?);
+        self.resampler = Some(StreamResampler::new(source_rate, self.params.sample_rate)?);
         self.segmenter = Segmenter::new(self.params.segment_samples(), self.params.segment_hop_samples());
         self.batch.clear();
         self.timeline.clear();

@@ -1,5 +1,6 @@
 //! Streaming sample-rate conversion of mono audio to a model's rate (rubato's FFT resampler).
 
+use super::AudioError;
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Indexing, Resampler};
 
@@ -18,13 +19,16 @@ pub struct StreamResampler {
 }
 
 impl StreamResampler {
-    /// A resampler from `from` Hz to `to` Hz.
-    pub fn new(from: u32, to: u32) -> Result<Self, String> {
+    /// A resampler from `from` Hz to `to` Hz; a rate pair rubato refuses is a header error.
+    pub fn new(from: u32, to: u32) -> Result<Self, AudioError> {
         let ratio = to as f64 / from as f64;
         let inner = if from == to {
             None
         } else {
-            Some(Fft::<f32>::new(from as usize, to as usize, CHUNK, 1, FixedSync::Input).map_err(|e| e.to_string())?)
+            Some(
+                Fft::<f32>::new(from as usize, to as usize, CHUNK, 1, FixedSync::Input)
+                    .map_err(|e| AudioError::BadHeader(format!("cannot resample {from} Hz to {to} Hz: {e}")))?,
+            )
         };
         let (to_skip, out_max) = inner.as_ref().map_or((0, 0), |r| (r.output_delay(), r.output_frames_max()));
         Ok(Self {

@@ -64,7 +64,7 @@ impl DescriptorAnalyzer {
     }
 
     /// Starts a track decoded at `source_rate` Hz.
-    pub fn reset(&mut self, source_rate: u32) -> Result<(), String> {
+    pub fn reset(&mut self, source_rate: u32) -> Result<(), AudioError> {
         self.resampler = Some(StreamResampler::new(source_rate, SAMPLE_RATE)?);
         self.frames.reset();
         self.onsets.reset();
@@ -75,8 +75,7 @@ impl DescriptorAnalyzer {
 
     /// Decodes a whole stream and returns its descriptors (no models involved).
     pub fn describe(&mut self, mut stream: AudioStream) -> Result<Descriptors, AudioError> {
-        let rate = stream.sample_rate();
-        self.reset(rate).map_err(|reason| AudioError::BadHeader(format!("cannot resample {rate} Hz: {reason}")))?;
+        self.reset(stream.sample_rate())?;
         while let Some(chunk) = stream.next_packet()? {
             self.push(chunk);
         }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
+use crate::features::stft::periodic_hann;
+
 /// Seconds of envelope each autocorrelation sees (librosa's `ac_size`).
 pub const WINDOW_SECONDS: f64 = 8.0;
 
@@ -24,9 +26,7 @@ impl Tempogram {
     /// A tempogram for envelopes of `frame_rate` frames per second.
     pub fn new(frame_rate: f64) -> Self {
         let length = (WINDOW_SECONDS * frame_rate).floor() as usize;
-        let window = (0..length)
-            .map(|n| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / length as f64).cos()) as f32)
-            .collect();
+        let window = periodic_hann(length);
         let size = (2 * length - 1).next_power_of_two();
         let mut planner = RealFftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(size);

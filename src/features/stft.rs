@@ -6,6 +6,11 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
+/// A periodic Hann window of `length` points (`scipy.signal.get_window('hann', length)`).
+pub fn periodic_hann(length: usize) -> Vec<f32> {
+    (0..length).map(|n| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / length as f64).cos()) as f32).collect()
+}
+
 /// Power (or magnitude) spectrum of centered frames; the FFT plan and all buffers are made once.
 pub struct PowerStft {
     n_fft: usize,
@@ -22,9 +27,7 @@ impl PowerStft {
     /// Plans an FFT of `n_fft` points; `power` is 2 for power, 1 for magnitude.
     pub fn new(n_fft: usize, hop: usize, power: f32) -> Self {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
-        let window = (0..n_fft)
-            .map(|n| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / n_fft as f64).cos()) as f32)
-            .collect();
+        let window = periodic_hann(n_fft);
         Self {
             n_fft,
             hop,
