@@ -76,11 +76,17 @@ fn folders_train_export_and_classify_held_out_files() {
         .status()
         .expect("run train");
     assert!(status.success());
-    for file in ["synthetic.onnx", "synthetic.json", "REPORT.md", "index.json"] {
+    for file in ["synthetic.onnx", "synthetic.json", "REPORT.md", "index.json", "synthetic-confusion.png"] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
     assert!(report.contains("| synthetic | 3 |"), "{report}");
+    assert!(report.contains("![synthetic confusion matrix](synthetic-confusion.png)"), "{report}");
+    let figure = std::fs::read(out.join("synthetic-confusion.png")).unwrap();
+    assert!(figure.starts_with(b"\x89PNG\r\n\x1a\n"), "the confusion figure is not a PNG");
+    // IHDR: width and height (big-endian) after the signature and the chunk header.
+    let dimension = |at: usize| u32::from_be_bytes(figure[at..at + 4].try_into().unwrap());
+    assert!(dimension(16) > 200 && dimension(20) > 200, "figure {}×{}", dimension(16), dimension(20));
 
     // New files, never seen in training, classified through the shipped inference path.
     let models = Models::load_dir(&out).unwrap();

@@ -43,6 +43,13 @@ struct Args {
     /// Also train the `seed` baseline and record its metrics beside the shipped model's.
     #[arg(long)]
     compare_seed: bool,
+    /// Train this network only as a baseline: record its metrics in the bundle already in --out
+    /// for this task and keep the shipped network (e.g. `--arch seed --as-baseline`).
+    #[arg(long)]
+    as_baseline: bool,
+    /// Train nothing: only regenerate REPORT.md, its figures and index.json from the sidecars in --out.
+    #[arg(long, conflicts_with_all = ["data", "folders"])]
+    report_only: bool,
     /// Maximum epochs.
     #[arg(long, default_value_t = 30)]
     epochs: usize,
@@ -90,6 +97,11 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    if args.report_only {
+        trainer::report::write(&args.out)?;
+        eprintln!("wrote {}/REPORT.md, figures, index.json", args.out.display());
+        return Ok(());
+    }
     let mut dataset = load(args)?;
     if args.swap_split {
         if dataset.task != "sounds" {
@@ -148,6 +160,17 @@ fn run(args: &Args) -> Result<(), String> {
         None
     };
     let command = format!("train {}", std::env::args().skip(1).collect::<Vec<_>>().join(" "));
+    if args.as_baseline {
+        trainer::record_baseline(&dataset, &shipped, &options, &command, &args.out)?;
+        trainer::report::write(&args.out)?;
+        eprintln!(
+            "recorded baseline_{} in {}/{}.json, REPORT.md",
+            shipped.architecture.name(),
+            args.out.display(),
+            dataset.task
+        );
+        return Ok(());
+    }
     trainer::save(&dataset, &shipped, &baseline.iter().collect::<Vec<_>>(), &options, &command, &args.out)?;
     trainer::report::write(&args.out)?;
     eprintln!("wrote {}/{}.onnx, .json, REPORT.md, index.json", args.out.display(), dataset.task);

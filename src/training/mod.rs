@@ -2,6 +2,7 @@
 //! evaluation through the inference path, and the models report.
 
 pub mod clips;
+pub mod confusion_png;
 pub mod dataset;
 pub mod export;
 pub mod fit;
@@ -300,6 +301,26 @@ pub fn metrics_json(trained: &Trained, options: &FitOptions) -> serde_json::Valu
         "track_confusion": m.track,
         "selection": trained.selection,
     })
+}
+
+/// Records `trained` as a baseline (`baseline_<arch>`, with its command) in the sidecar of the
+/// bundle already in `out` for this task, leaving the shipped network and its metrics alone.
+pub fn record_baseline(
+    dataset: &Dataset,
+    trained: &Trained,
+    options: &FitOptions,
+    command: &str,
+    out: &Path,
+) -> Result<(), String> {
+    let path = out.join(format!("{}.json", dataset.task));
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("--as-baseline needs the shipped bundle {}: {e}", path.display()))?;
+    let mut sidecar = Sidecar::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut entry = metrics_json(trained, options);
+    entry["command"] = json!(command);
+    sidecar.metrics[format!("baseline_{}", trained.architecture.name())] = entry;
+    let json = serde_json::to_string_pretty(&sidecar).map_err(|e| e.to_string())?;
+    std::fs::write(&path, json + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Writes the chosen network's bundle with the metrics of every network trained.

@@ -146,7 +146,16 @@ pub fn write(dir: &Path) -> Result<(), String> {
             let _ = writeln!(md, "| {label} | {} | {} |", t["train_counts"][label], t["validation_counts"][label]);
         }
         if let Ok(matrix) = serde_json::from_value::<ConfusionMatrix>(v["track_confusion"].clone()) {
+            let figure = format!("{}-confusion.png", s.task);
+            let title = format!(
+                "{}: {} validation tracks, track accuracy {}",
+                s.task,
+                matrix.total(),
+                pct(&v["track_accuracy"])
+            );
+            super::confusion_png::write_png(&matrix, &title, &dir.join(&figure))?;
             md.push_str("\nTrack-level confusion matrix (rows: truth, columns: prediction):\n\n");
+            let _ = writeln!(md, "![{} confusion matrix]({figure})\n", s.task);
             md.push_str(&matrix.to_markdown());
         }
     }
