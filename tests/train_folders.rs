@@ -10,6 +10,7 @@ use std::process::Command;
 use musicat::{Analyzer, AudioStream, Models};
 
 const RATE: u32 = 22_050;
+const KINDS: [&str; 3] = ["clicks", "noise", "tone"];
 
 /// Deterministic pseudo-random numbers in -1..1.
 struct Noise(u32);
@@ -44,35 +45,25 @@ fn write_wav(path: &Path, samples: &[f32]) {
     std::fs::write(path, common::wav_16bit(RATE, 1, samples)).unwrap();
 }
 
-#[test]
-fn folders_train_export_and_classify_held_out_files() {
-    let root = std::env::temp_dir().join(format!("musicat-train-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let kinds = ["clicks", "noise", "tone"];
-    for kind in kinds {
+/// Ten one-second files per kind in `root/data/<kind>/`.
+fn labelled_folders(root: &Path) {
+    let _ = std::fs::remove_dir_all(root);
+    for kind in KINDS {
         let dir = root.join("data").join(kind);
         std::fs::create_dir_all(&dir).unwrap();
         for v in 0..10 {
             write_wav(&dir.join(format!("{kind}{v}.wav")), &synthesise(kind, v));
         }
     }
+}
+
+/// Runs `train --folders` on `root/data` into `root/models` with `extra` arguments.
+fn train(root: &Path, extra: &[&str]) -> std::path::PathBuf {
     let out = root.join("models");
     let status = Command::new(env!("CARGO_BIN_EXE_train"))
         .args(["--folders", root.join("data").to_str().unwrap(), "--name", "synthetic", "--out", out.to_str().unwrap()])
-        .args([
-            "--segment-seconds",
-            "1",
-            "--epochs",
-            "6",
-            "--patience",
-            "6",
-            "--batch",
-            "16",
-            "--crops",
-            "4",
-            "--seed",
-            "7",
-        ])
+        .args(extra)
+        .args(["--seed", "7"])
         .status()
         .expect("run train");
     assert!(status.success());
@@ -87,12 +78,15 @@ fn folders_train_export_and_classify_held_out_files() {
     // IHDR: width and height (big-endian) after the signature and the chunk header.
     let dimension = |at: usize| u32::from_be_bytes(figure[at..at + 4].try_into().unwrap());
     assert!(dimension(16) > 200 && dimension(20) > 200, "figure {}×{}", dimension(16), dimension(20));
+    out
+}
 
-    // New files, never seen in training, classified through the shipped inference path.
-    let models = Models::load_dir(&out).unwrap();
+/// New files, never seen in training, classified through the shipped inference path: how many right.
+fn held_out_correct(root: &Path, models: &Path) -> usize {
+    let models = Models::load_dir(models).unwrap();
     let mut analyzer = Analyzer::new(&models);
     let mut correct = 0;
-    for kind in kinds {
+    for kind in KINDS {
         for v in 20..24 {
             let path = root.join(format!("{kind}-new{v}.wav"));
             write_wav(&path, &synthesise(kind, v));
@@ -100,6 +94,65 @@ fn folders_train_export_and_classify_held_out_files() {
             correct += usize::from(report.tasks["synthetic"].label == kind);
         }
     }
+    correct
+}
+
+#[test]
+fn folders_train_a_cnn_export_and_classify_held_out_files() {
+    let root = std::env::temp_dir().join(format!("musicat-train-cnn-{}", std::process::id()));
+    labelled_folders(&root);
+    let args = [
+        "--arch",
+        "cnn",
+        "--segment-seconds",
+        "1",
+        "--epochs",
+        "6",
+        "--patience",
+        "6",
+        "--batch",
+        "16",
+        "--crops",
+        "4",
+    ];
+    let out = train(&root, &args);
+    let correct = held_out_correct(&root, &out);
     assert!(correct >= 11, "{correct}/12 held-out files classified correctly");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn folders_train_a_musicnn_head_by_default_with_the_shipped_backbone_copied_beside_it() {
+    let root = std::env::temp_dir().join(format!("musicat-train-head-{}", std::process::id()));
+    labelled_folders(&root);
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let out = train(&root, &["--backbone-from", shipped.to_str().unwrap(), "--epochs", "20", "--cv-folds", "3"]);
+    for file in ["musicnn_msd.onnx", "LICENSE-musicnn.txt"] {
+        assert!(out.join("backbone").join(file).is_file(), "backbone/{file} not copied beside the head");
+    }
+    let sidecar = std::fs::read_to_string(out.join("synthetic.json")).unwrap();
+    assert!(sidecar.contains("backbone/musicnn_msd.onnx"), "the head names no backbone: {sidecar}");
+    let correct = held_out_correct(&root, &out);
+    assert!(correct >= 11, "{correct}/12 held-out files classified correctly");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn folders_train_without_a_backbone_says_where_to_find_one() {
+    let root = std::env::temp_dir().join(format!("musicat-train-nobackbone-{}", std::process::id()));
+    labelled_folders(&root);
+    let output = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["--folders", root.join("data").to_str().unwrap(), "--name", "synthetic"])
+        .args([
+            "--out",
+            root.join("models").to_str().unwrap(),
+            "--backbone-from",
+            root.join("nowhere").to_str().unwrap(),
+        ])
+        .output()
+        .expect("run train");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--backbone-from") && stderr.contains("musicnn_msd.onnx"), "{stderr}");
     let _ = std::fs::remove_dir_all(root);
 }

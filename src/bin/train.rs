@@ -33,13 +33,17 @@ struct Args {
     /// Where the bundle, REPORT.md and index.json go.
     #[arg(long, default_value = "models")]
     out: PathBuf,
-    /// Network: `cnn` (default), the original system's `seed` CNN, or `musicnn-head` (a head on
-    /// the pretrained musicnn backbone, trained on its cached embeddings).
-    #[arg(long, default_value = "cnn", value_parser = ["cnn", "seed", "musicnn-head"])]
+    /// Network: `musicnn-head` (default: a head on the pretrained musicnn backbone, trained on its
+    /// cached embeddings; the shipped models are these), the from-scratch `cnn`, or the original
+    /// system's `seed` CNN.
+    #[arg(long, default_value = "musicnn-head", value_parser = ["musicnn-head", "cnn", "seed"])]
     arch: String,
     /// The backbone ONNX for `--arch musicnn-head`, relative to --out (the sidecar names it so).
     #[arg(long, default_value = "backbone/musicnn_msd.onnx")]
     backbone: String,
+    /// Where the backbone is copied from when --out has none: the shipped models folder.
+    #[arg(long, default_value = "models")]
+    backbone_from: PathBuf,
     /// Also train the `seed` baseline and record its metrics beside the shipped model's.
     #[arg(long)]
     compare_seed: bool,
@@ -80,7 +84,8 @@ struct Args {
     /// other half of a two-fold cross-validation over the two UrbanSound8K folds.
     #[arg(long)]
     swap_split: bool,
-    /// Segment length in seconds for --folders (the shipped tasks fix their own).
+    /// Segment length in seconds for --folders with `--arch cnn` or `seed` (the shipped tasks fix
+    /// their own; musicnn heads use the backbone's 3-second patches).
     #[arg(long, default_value_t = 5.0)]
     segment_seconds: f32,
 }
@@ -146,13 +151,13 @@ fn run(args: &Args) -> Result<(), String> {
                     .ok_or(format!("unknown --head `{}` (known: cv, {known})", args.head))?,
             ]
         };
-        let backbone = args.out.join(&args.backbone);
+        let backbone = trainer::backbone_copy::ensure_backbone(&args.out, &args.backbone, &args.backbone_from)?;
         trainer::train_head(&dataset, &backbone, &args.backbone, &options, &candidates, args.cv_folds)?
     } else {
         trainer::train(&dataset, architecture, &options)?
     };
     print_result(&shipped);
-    let baseline = if args.compare_seed && architecture == Architecture::Cnn {
+    let baseline = if args.compare_seed && architecture != Architecture::Seed {
         let seed = trainer::train(&dataset, Architecture::Seed, &options)?;
         print_result(&seed);
         Some(seed)

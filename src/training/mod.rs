@@ -1,6 +1,7 @@
 //! The native trainer (feature `train`): datasets, networks, the training loop, ONNX export,
 //! evaluation through the inference path, and the models report.
 
+pub mod backbone_copy;
 pub mod clips;
 pub mod confusion_png;
 pub mod dataset;
