@@ -276,11 +276,15 @@ fn cache_name(path: &Path, layout: &str) -> String {
     format!("{:016x}.f32", hasher.finish())
 }
 
-/// The default embedding cache: `$HOME/.cache/musicat/embeddings/<backbone file stem>`.
+/// The default embedding cache: `$HOME/.cache/musicat/embeddings/<backbone file stem>-<hash of
+/// its bytes>`, so a rebuilt backbone never reuses the embeddings of the previous one.
 pub fn default_cache(backbone_file: &Path) -> PathBuf {
+    use std::hash::{Hash, Hasher};
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
     let stem = backbone_file.file_stem().map_or_else(|| "backbone".into(), |s| s.to_string_lossy().into_owned());
-    home.join(".cache/musicat/embeddings").join(stem)
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::fs::read(backbone_file).unwrap_or_default().hash(&mut hasher);
+    home.join(".cache/musicat/embeddings").join(format!("{stem}-{:016x}", hasher.finish()))
 }
 
 /// Trains a head with `config` on `train` embeddings (class-balanced batches, cosine schedule

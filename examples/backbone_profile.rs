@@ -1,0 +1,46 @@
+//! Per-operator time of an ONNX model in tract (default: the shipped musicnn backbone), to see
+//! which operators dominate inference: `cargo run --release --example backbone_profile [ONNX] [BATCH]`.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use tract_onnx::prelude::*;
+
+fn main() -> TractResult<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).map_or("models/backbone/musicnn_msd.onnx", String::as_str);
+    let batch: usize = args.get(2).and_then(|b| b.parse().ok()).unwrap_or(1);
+    let shape = [batch, 187, 96];
+    let model =
+        tract_onnx::onnx().model_for_path(path)?.with_input_fact(0, f32::fact(shape).into())?.into_optimized()?;
+    let plan = model.into_runnable()?;
+    let input: Tensor =
+        tract_ndarray::Array3::<f32>::from_shape_fn(shape, |(b, t, f)| ((b * 31 + t * 7 + f) % 17) as f32 / 17.0)
+            .into();
+    let mut state = tract_onnx::tract_core::plan::SimpleState::new(&plan)?;
+    state.run(tvec!(input.clone().into()))?; // warm-up
+    let runs = 5;
+    let mut per_node: BTreeMap<String, (Duration, String)> = BTreeMap::new();
+    let started = Instant::now();
+    for _ in 0..runs {
+        state.run_plan_with_eval(tvec!(input.clone().into()), |session, op_state, node, inputs| {
+            let t = Instant::now();
+            let out = tract_onnx::tract_core::plan::eval(session, op_state, node, inputs);
+            let entry =
+                per_node.entry(format!("{:>4} {}", node.id, node.name)).or_insert((Duration::ZERO, String::new()));
+            entry.0 += t.elapsed();
+            entry.1 = format!("{}", node.op().name());
+            out
+        })?;
+    }
+    let total = started.elapsed() / runs as u32;
+    let mut rows: Vec<_> = per_node.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    println!("| node | operator | ms per run | share |\n|---|---|---:|---:|");
+    for (name, (time, op)) in rows.iter().take(25) {
+        let ms = time.as_secs_f64() * 1000.0 / runs as f64;
+        println!("| {name} | {op} | {ms:.2} | {:.1}% |", 100.0 * ms / (total.as_secs_f64() * 1000.0));
+    }
+    println!("total per run (batch {batch}): {:.1} ms", total.as_secs_f64() * 1000.0);
+    Ok(())
+}
