@@ -35,7 +35,7 @@ fn main() -> TractResult<()> {
     }
     let total = started.elapsed() / runs as u32;
     let mut rows: Vec<_> = per_node.into_iter().collect();
-    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.1.0));
     println!("| node | operator | ms per run | share |\n|---|---|---:|---:|");
     for (name, (time, op)) in rows.iter().take(25) {
         let ms = time.as_secs_f64() * 1000.0 / runs as f64;
