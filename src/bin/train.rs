@@ -51,6 +51,10 @@ struct Args {
     /// for this task and keep the shipped network (e.g. `--arch seed --as-baseline`).
     #[arg(long)]
     as_baseline: bool,
+    /// Train nothing: measure the bundle already in --out for --task again on its validation split
+    /// (e.g. after its backbone was rebuilt) and update its figures, REPORT.md and index.json.
+    #[arg(long, requires = "task", conflicts_with_all = ["as_baseline", "folders"])]
+    remeasure: bool,
     /// Train nothing: only regenerate REPORT.md, its figures and index.json from the sidecars in --out.
     #[arg(long, conflicts_with_all = ["data", "folders"])]
     report_only: bool,
@@ -114,6 +118,18 @@ fn run(args: &Args) -> Result<(), String> {
         }
         dataset.swap_split();
     }
+    let command = format!("train {}", std::env::args().skip(1).collect::<Vec<_>>().join(" "));
+    if args.remeasure {
+        let (before, after) = trainer::remeasure(&dataset, &args.out, &command)?;
+        trainer::report::write(&args.out)?;
+        eprintln!(
+            "{}: track accuracy {:.1}% (was {:.1}%); wrote its sidecar, REPORT.md, index.json",
+            dataset.task,
+            after * 100.0,
+            before * 100.0
+        );
+        return Ok(());
+    }
     let options = FitOptions {
         epochs: args.epochs,
         patience: args.patience,
@@ -164,7 +180,6 @@ fn run(args: &Args) -> Result<(), String> {
     } else {
         None
     };
-    let command = format!("train {}", std::env::args().skip(1).collect::<Vec<_>>().join(" "));
     if args.as_baseline {
         trainer::record_baseline(&dataset, &shipped, &options, &command, &args.out)?;
         trainer::report::write(&args.out)?;

@@ -283,7 +283,7 @@ pub fn metrics_json(trained: &Trained, options: &FitOptions) -> serde_json::Valu
     let best = trained.history.iter().filter(|s| s.macro_f1.is_finite()).max_by(|a, b| {
         (a.macro_f1, a.accuracy).partial_cmp(&(b.macro_f1, b.accuracy)).unwrap_or(std::cmp::Ordering::Equal)
     });
-    json!({
+    let mut out = json!({
         "architecture": trained.architecture.name(),
         "description": trained.description.clone().unwrap_or_else(|| trained.architecture.description().to_string()),
         "parameters": trained.parameters,
@@ -292,6 +292,15 @@ pub fn metrics_json(trained: &Trained, options: &FitOptions) -> serde_json::Valu
         "epochs_run": trained.history.len(),
         "best_epoch": best.map(|b| b.epoch),
         "seed": options.seed,
+        "selection": trained.selection,
+    });
+    merge_path_metrics(&mut out, m);
+    out
+}
+
+/// Writes the validation figures of `m` into a metrics object (replacing earlier ones).
+pub fn merge_path_metrics(metrics: &mut serde_json::Value, m: &PathMetrics) {
+    let figures = json!({
         "track_accuracy": m.track.accuracy(),
         "track_macro_f1": m.track.macro_f1(),
         "segment_accuracy": m.segment.accuracy(),
@@ -300,8 +309,52 @@ pub fn metrics_json(trained: &Trained, options: &FitOptions) -> serde_json::Valu
         "validation_segments": m.segment.total(),
         "unreadable_files": m.failures,
         "track_confusion": m.track,
-        "selection": trained.selection,
-    })
+    });
+    for (key, value) in figures.as_object().into_iter().flatten() {
+        metrics[key] = value.clone();
+    }
+}
+
+/// Reads the sidecar of `task`'s bundle in `out`.
+fn read_sidecar(out: &Path, task: &str) -> Result<(std::path::PathBuf, Sidecar), String> {
+    let path = out.join(format!("{task}.json"));
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let sidecar = Sidecar::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((path, sidecar))
+}
+
+fn write_sidecar(path: &Path, sidecar: &Sidecar) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(sidecar).map_err(|e| e.to_string())?;
+    std::fs::write(path, json + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Measures the bundle already in `out` for this task again on its validation split, through
+/// the inference path (e.g. after its backbone file was rebuilt), and stores the new figures in
+/// its sidecar with the previous track accuracy and `command` beside them. Returns the previous
+/// and the new track accuracy.
+pub fn remeasure(dataset: &Dataset, out: &Path, command: &str) -> Result<(f64, f64), String> {
+    let (path, mut sidecar) = read_sidecar(out, &dataset.task)?;
+    if sidecar.labels != dataset.labels {
+        return Err(format!("{}: its labels are not this task's: train the task again", path.display()));
+    }
+    let onnx_path = path.with_extension("onnx");
+    let onnx = std::fs::read(&onnx_path).map_err(|e| format!("cannot read {}: {e}", onnx_path.display()))?;
+    let backbone = match &sidecar.backbone {
+        Some(b) => Some(heads::load_backbone(&out.join(&b.file), &b.file)?),
+        None => None,
+    };
+    let (_, validation) = splits(dataset)?;
+    eprintln!("measuring {} on {} validation files…", path.display(), validation.len());
+    let m = export::evaluate_bundle(&onnx, &sidecar, &validation, backbone)?;
+    let v = &mut sidecar.metrics["validation"];
+    let previous = v["track_accuracy"].as_f64().unwrap_or(f64::NAN);
+    let remeasures = v["remeasured"].as_array().cloned().unwrap_or_default();
+    merge_path_metrics(v, &m);
+    let mut history = remeasures;
+    history.push(json!({ "command": command, "previous_track_accuracy": previous }));
+    v["remeasured"] = json!(history);
+    write_sidecar(&path, &sidecar)?;
+    Ok((previous, m.track.accuracy()))
 }
 
 /// Records `trained` as a baseline (`baseline_<arch>`, with its command) in the sidecar of the
@@ -313,15 +366,11 @@ pub fn record_baseline(
     command: &str,
     out: &Path,
 ) -> Result<(), String> {
-    let path = out.join(format!("{}.json", dataset.task));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("--as-baseline needs the shipped bundle {}: {e}", path.display()))?;
-    let mut sidecar = Sidecar::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (path, mut sidecar) = read_sidecar(out, &dataset.task)?;
     let mut entry = metrics_json(trained, options);
     entry["command"] = json!(command);
     sidecar.metrics[format!("baseline_{}", trained.architecture.name())] = entry;
-    let json = serde_json::to_string_pretty(&sidecar).map_err(|e| e.to_string())?;
-    std::fs::write(&path, json + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+    write_sidecar(&path, &sidecar)
 }
 
 /// Writes the chosen network's bundle with the metrics of every network trained.

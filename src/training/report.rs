@@ -141,6 +141,14 @@ pub fn write(dir: &Path) -> Result<(), String> {
             pct(&v["segment_accuracy"]),
             v["validation_segments"]
         );
+        for r in v["remeasured"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                md,
+                "- re-measured through the current inference path with `{}` (track accuracy before: {})\n",
+                r["command"].as_str().unwrap_or("?"),
+                pct(&r["previous_track_accuracy"])
+            );
+        }
         md.push_str("| label | train tracks | validation tracks |\n|---|---:|---:|\n");
         for label in &s.labels {
             let _ = writeln!(md, "| {label} | {} | {} |", t["train_counts"][label], t["validation_counts"][label]);
