@@ -58,7 +58,10 @@ fn tract_runs_the_backbone_like_tensorflow() {
         let expected = &rows(&reference["outputs"][name]["values"])[0];
         let worst = out[start..start + width].iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         let scale = expected.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-        assert!(worst <= 1e-4 * scale, "{name}: differs by {worst} (largest value {scale})");
+        // The shipped backbone stores its weights as float16: tools/musicnn/convert.py checks the
+        // float32 graph against TensorFlow within 1e-4, and the float16 one within 2e-3 of each
+        // output's largest value (measured: up to 7e-4).
+        assert!(worst <= 2e-3 * scale, "{name}: differs by {worst} (largest value {scale})");
         start += width;
     }
     assert_eq!(start, backbone.width());
