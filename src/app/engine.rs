@@ -22,15 +22,46 @@ use super::state::{AppState, EngineStatus, Job, JobStatus, ModelSource, Picture}
 const WORKER_URL: &str = "./worker_loader.js";
 /// Crashes in a row while starting or loading models, after which the worker is not restarted.
 const MAX_FAILED_STARTS: u32 = 3;
+/// Seconds without a word from the worker on a file after which it is deemed hung (an endless
+/// loop): it reports progress after every couple of 3-second patches, well under a second apart.
+/// `?stall=N` in the page's address sets another value (the browser tests use 3).
+const STALL_SECONDS: f64 = 60.0;
+/// How often the watchdog looks, in ms.
+const WATCHDOG_MS: i32 = 1000;
 
 struct Engine {
     worker: Worker,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
+    _on_tick: Closure<dyn FnMut()>,
+    /// The watchdog's interval handle.
+    watchdog: i32,
     ready: bool,
     models_ready: bool,
     busy: Option<u32>,
+    /// When the worker last sent a message or was given a file (ms since the epoch).
+    last_heard: f64,
     request: u32,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.worker.terminate();
+        if let Some(window) = web_sys::window() {
+            window.clear_interval_with_handle(self.watchdog);
+        }
+    }
+}
+
+/// The stall limit in seconds: `?stall=N` in the page's address, else [`STALL_SECONDS`].
+fn stall_seconds() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|query| web_sys::UrlSearchParams::new_with_str(&query).ok())
+        .and_then(|params| params.get("stall"))
+        .and_then(|value| value.parse::<f64>().ok())
+        .filter(|&seconds| seconds > 0.0)
+        .unwrap_or(STALL_SECONDS)
 }
 
 #[derive(Default)]
@@ -114,10 +145,8 @@ fn post(worker: &Worker, message: &ToWorker, payload: Vec<JsValue>) -> Result<()
 
 /// Starts the worker (or restarts it after a crash).
 pub fn start(state: AppState) {
-    let old = ENGINE.with(|e| e.borrow_mut().take());
-    if let Some(old) = old {
-        old.worker.terminate();
-    }
+    // Dropping the old engine terminates its worker and stops its watchdog.
+    drop(ENGINE.with(|e| e.borrow_mut().take()));
     state.engine.set(EngineStatus::Starting);
     let worker = match Worker::new(WORKER_URL) {
         Ok(w) => w,
@@ -130,17 +159,46 @@ pub fn start(state: AppState) {
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| on_crash(state, event));
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let on_tick = Closure::<dyn FnMut()>::new(move || check_stall(state));
+    let watchdog = web_sys::window()
+        .and_then(|w| {
+            w.set_interval_with_callback_and_timeout_and_arguments_0(on_tick.as_ref().unchecked_ref(), WATCHDOG_MS).ok()
+        })
+        .unwrap_or(0);
     ENGINE.with(|e| {
         *e.borrow_mut() = Some(Engine {
             worker,
             _on_message: on_message,
             _on_error: on_error,
+            _on_tick: on_tick,
+            watchdog,
             ready: false,
             models_ready: false,
             busy: None,
+            last_heard: js_sys::Date::now(),
             request: 0,
         })
     });
+}
+
+/// The watchdog: a worker silent on a file for longer than the stall limit is stuck (an endless
+/// loop raises no error event). That file fails, the worker restarts and the batch goes on.
+fn check_stall(state: AppState) {
+    let limit = stall_seconds();
+    let stalled = ENGINE.with(|e| {
+        let engine = e.borrow();
+        let engine = engine.as_ref()?;
+        let job = engine.busy?;
+        let silent = (js_sys::Date::now() - engine.last_heard) / 1000.0;
+        (silent > limit).then_some((job, silent))
+    });
+    let Some((job, silent)) = stalled else { return };
+    forget_file(job);
+    let message = format!(
+        "the analyser stopped responding on this file (nothing for {silent:.0} s); it was restarted for the other files"
+    );
+    set_status(state, job, JobStatus::Failed(message));
+    start(state);
 }
 
 /// The worker died (a panic or an out-of-memory trap): the file it was on fails, the worker
@@ -166,9 +224,7 @@ fn on_crash(state: AppState, event: web_sys::Event) {
             f.get()
         });
         if failed >= MAX_FAILED_STARTS {
-            if let Some(old) = ENGINE.with(|e| e.borrow_mut().take()) {
-                old.worker.terminate();
-            }
+            drop(ENGINE.with(|e| e.borrow_mut().take()));
             let message = format!("the analyser (Web Worker) cannot start: {detail}");
             fail_waiting(state, &message);
             state.engine.set(EngineStatus::Failed(message));
@@ -187,6 +243,7 @@ fn on_crash(state: AppState, event: web_sys::Event) {
 }
 
 fn on_message(state: AppState, event: MessageEvent) {
+    ENGINE.with(|e| e.borrow_mut().as_mut().map(|e| e.last_heard = js_sys::Date::now()));
     let data = event.data();
     let message = match serde_wasm_bindgen::from_value::<FromWorker>(data.clone()) {
         Ok(m) => m,
@@ -399,6 +456,7 @@ fn pump(state: AppState) {
             None
         })?;
         engine.busy = Some(job.0);
+        engine.last_heard = js_sys::Date::now();
         Some((job, engine.worker.clone()))
     });
     let Some(((job, file), worker)) = next else { return };

@@ -1,5 +1,6 @@
 // The browser app when things go wrong or come in odd shapes: the worker dies in the middle of a
-// file (the app restarts it, that file's row says so, the next files are classified), and a real
+// file (the app restarts it, that file's row says so, the next files are classified), the worker
+// hangs in an endless loop on a file (the watchdog, set to 3 s by `?stall=3`, does the same), and a real
 // folder dropped on the drop zone (Chromium's own drag and drop through the DevTools protocol,
 // with directory entries read recursively). Run by scripts/test-browser.sh with the fixture models:
 //   DIST=<dist dir with models/> node resilience.test.mjs
@@ -25,16 +26,20 @@ const audio = (name) => join(repo, 'tests/fixtures/audio', name);
 const crashing = await mkdtemp(join(tmpdir(), 'musicat-crashing-'));
 await cp(dist, crashing, { recursive: true });
 const loader = await readFile(join(dist, 'worker_loader.js'), 'utf8');
-await writeFile(join(crashing, 'worker_loader.js'), `// Test double (resilience.test.mjs): crashes mid-file on files named crash-*.
+await writeFile(join(crashing, 'worker_loader.js'), `// Test double (resilience.test.mjs): crashes mid-file on files named crash-*,
+// loops forever mid-file on files named hang-*.
 let crashJob = null;
+let hangJob = null;
 self.addEventListener('message', (event) => {
   const d = event.data;
   if (d && d.kind === 'analyze') crashJob = /^crash-/.test(d.name) ? d.job : null;
+  if (d && d.kind === 'analyze') hangJob = /^hang-/.test(d.name) ? d.job : null;
 });
 Object.defineProperty(Object.prototype, 'fraction', {
   configurable: true,
   set(value) {
     if (this.kind === 'progress' && this.job === crashJob) throw new Error('simulated worker crash in the middle of a file');
+    if (this.kind === 'progress' && this.job === hangJob) for (;;) {}
     Object.defineProperty(this, 'fraction', { value, writable: true, enumerable: true, configurable: true });
   },
 });
@@ -77,6 +82,30 @@ try {
     await page.setInputFiles('[data-testid=file-input]', [audio('tone_s16_44100_mono.wav')]);
     await finished(files.length + 1);
     assert.equal((await jobs()).at(-1).status, 'done');
+    await rm(folder, { recursive: true });
+  });
+
+  await step('the worker hangs in the middle of a file: the watchdog fails that row, restarts it, the next files finish', async () => {
+    const url = new URL(s.url);
+    url.searchParams.set('stall', '3');
+    await page.goto(url.href);
+    await page.waitForSelector('[data-testid=engine].ready');
+    const folder = await mkdtemp(join(tmpdir(), 'musicat-hang-'));
+    const files = [
+      ['first.wav', 'tone_s16_22050_stereo.wav'],
+      ['hang-me.wav', 'tone_s16_22050_stereo.wav'],
+      ['next.flac', 'music_12s_22050_mono.flac'],
+    ];
+    for (const [name, source] of files) await copyFile(audio(source), join(folder, name));
+    const before = (await jobs()).length;
+    await page.setInputFiles('[data-testid=file-input]', files.map(([name]) => join(folder, name)));
+    await finished(before + files.length);
+    const rows = (await jobs()).slice(before);
+    const status = Object.fromEntries(rows.map((r) => [r.name, r.status]));
+    assert.deepEqual(status, { 'first.wav': 'done', 'hang-me.wav': 'failed', 'next.flac': 'done' }, JSON.stringify(rows));
+    const hung = rows.find((r) => r.name === 'hang-me.wav');
+    assert.match(hung.text, /analyser stopped responding on this file \(nothing for [3-9] s\).*restarted/, hung.text);
+    await page.waitForSelector('[data-testid=engine].ready');
     await rm(folder, { recursive: true });
   });
 
