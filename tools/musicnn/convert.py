@@ -187,6 +187,16 @@ def rename_value(model, old, new):
             vi.name = new
 
 
+def set_nodes(g, nodes):
+    """Replaces the graph's nodes by `nodes` and drops the initializers no longer referenced."""
+    del g.node[:]
+    g.node.extend(nodes)
+    used = {i for n in g.node for i in n.input}
+    keep = [i for i in g.initializer if i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+
+
 def fold_batchnorm(model):
     """Replaces each BatchNormalization (inference form, constant parameters) by
     Mul(x, s) + Add(t), s = gamma / sqrt(var + eps), t = beta - mean * s, broadcast on axis 1."""
@@ -219,13 +229,7 @@ def fold_batchnorm(model):
         new_nodes.append(helper.make_node("Mul", [n.input[0], sn], [mid], name=n.name + "/mul"))
         new_nodes.append(helper.make_node("Add", [mid, tn], [n.output[0]], name=n.name + "/add"))
         folded += 1
-    del g.node[:]
-    g.node.extend(new_nodes)
-    # Drop initializers no longer referenced.
-    used = {i for n in g.node for i in n.input}
-    keep = [i for i in g.initializer if i.name in used]
-    del g.initializer[:]
-    g.initializer.extend(keep)
+    set_nodes(g, new_nodes)
     return folded
 
 
@@ -323,12 +327,7 @@ def pool_on_conv_output(model):
         nodes[at:at] = tail
         nodes = [n for n in nodes if all(n is not d for d in dropped)]
         rewritten += 1
-    del g.node[:]
-    g.node.extend(nodes)
-    used = {i for n in g.node for i in n.input}
-    keep = [i for i in g.initializer if i.name in used]
-    del g.initializer[:]
-    g.initializer.extend(keep)
+    set_nodes(g, nodes)
     return rewritten
 
 
@@ -381,6 +380,9 @@ def canonicalize(model):
     identical nodes (same op, attributes and canonical inputs) merged, nodes in a topological order
     with ties broken by a structural hash, names from that order. The computation is unchanged."""
     g = model.graph
+    # One list of the node wrappers, held for the whole pass: id() below must name one node each
+    # (protobuf makes wrappers on access; an unheld one can be freed and its id reused).
+    graph_nodes = list(g.node)
     cid = {vi.name: "input:" + vi.name for vi in g.input}
     init_by_id = {}
     for init in g.initializer:
@@ -390,7 +392,7 @@ def canonicalize(model):
         init_by_id.setdefault("const:" + h, init)
     producers_left = {}
     consumers = {}
-    for n in g.node:
+    for n in graph_nodes:
         producers_left[id(n)] = sum(1 for i in set(n.input) if i and i not in cid)
         for i in set(n.input):
             consumers.setdefault(i, []).append(n)
@@ -404,7 +406,7 @@ def canonicalize(model):
                              .encode()).hexdigest()
         heapq.heappush(ready, (key, id(n), n))
 
-    for n in g.node:
+    for n in graph_nodes:
         if producers_left[id(n)] == 0:
             push(n)
     while ready:
@@ -421,8 +423,8 @@ def canonicalize(model):
             continue
         seen[key] = n
         order.append(n)
-    if visited != len(g.node):
-        fail("canonicalize: %d of %d nodes reachable in topological order" % (visited, len(g.node)))
+    if visited != len(graph_nodes):
+        fail("canonicalize: %d of %d nodes reachable in topological order" % (visited, len(graph_nodes)))
     graph_outputs = {vi.name for vi in g.output}
     final = {}
     for vi in g.input:
