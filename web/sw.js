@@ -47,7 +47,9 @@ self.addEventListener('fetch', (event) => {
     try {
       const response = await fetch(request);
       if (response.ok && response.status === 200) {
-        await cache.put(request, response.clone());
+        // A full disk (a small storage quota) must not cost the page the file: it is only not kept
+        // for offline use. Without this the worker's 18 MB wasm failed to load after a reload.
+        await cache.put(request, response.clone()).catch(() => undefined);
       }
       return response;
     } catch (error) {

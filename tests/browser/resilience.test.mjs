@@ -1,6 +1,7 @@
 // The browser app when things go wrong or come in odd shapes: the worker dies in the middle of a
 // file (the app restarts it, that file's row says so, the next files are classified), the worker
-// hangs in an endless loop on a file (the watchdog, set to 3 s by `?stall=3`, does the same), and a real
+// hangs in an endless loop on a file (the watchdog, set to 3 s by `?stall=3`, does the same), a
+// storage quota too small for the service worker's offline copy does not stop a reload, and a real
 // folder dropped on the drop zone (Chromium's own drag and drop through the DevTools protocol,
 // with directory entries read recursively). Run by scripts/test-browser.sh with the fixture models:
 //   DIST=<dist dir with models/> node resilience.test.mjs
@@ -126,6 +127,23 @@ try {
     const added = (await jobs()).slice(before).map((j) => [j.name, j.status]);
     assert.deepEqual(added, [['album/disc 2/two.wav', 'done'], ['album/one.ogg', 'done']]);
     await rm(root, { recursive: true });
+  });
+
+  await step('with a storage quota too small for the app, a reload still starts the analyser and classifies', async () => {
+    // The service worker keeps every fetched file for offline use; when the disk is nearly full
+    // that fails, and the page must still get its files from the network. Its cache is emptied
+    // first so that the reload has to store the 18 MB worker wasm again (this fails with a
+    // service worker that lets the failed store fail the fetch).
+    const cdp = await s.context.newCDPSession(page);
+    await page.evaluate(async () => Promise.all((await caches.keys()).map((name) => caches.delete(name))));
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(s.url).origin, quotaSize: 4 << 20 });
+    await page.reload();
+    await page.waitForSelector('[data-testid=engine].ready');
+    const before = (await jobs()).length;
+    await page.setInputFiles('[data-testid=file-input]', [audio('tone_s16_44100_mono.wav')]);
+    await finished(before + 1);
+    assert.equal((await jobs()).at(-1).status, 'done');
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(s.url).origin });
   });
 
   await step('no request left the origin, no CSP violation, no panic', async () => {
