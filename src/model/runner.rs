@@ -1,4 +1,5 @@
-//! Runs an ONNX model with tract on batches of spectrograms and returns probabilities.
+//! Runs an ONNX model with tract on spectrograms, item by item (a batch split over the cores
+//! natively), and returns probabilities.
 
 use std::sync::Arc;
 
