@@ -11,9 +11,9 @@ fn main() -> TractResult<()> {
     let path = args.get(1).map_or("models/backbone/musicnn_msd.onnx", String::as_str);
     let batch: usize = args.get(2).and_then(|b| b.parse().ok()).unwrap_or(1);
     let shape = [batch, 187, 96];
-    // As the app loads models: a symbolic batch dimension (CONCRETE_BATCH=1: the given one).
+    // A concrete batch, as the runner loads models (SYMBOLIC_BATCH=1: a symbolic one, to compare).
     let mut model = tract_onnx::onnx().model_for_path(path)?;
-    let first = if std::env::var_os("CONCRETE_BATCH").is_some() { batch.to_dim() } else { model.sym("batch").to_dim() };
+    let first = if std::env::var_os("SYMBOLIC_BATCH").is_some() { model.sym("batch").to_dim() } else { batch.to_dim() };
     model = model.with_input_fact(0, f32::fact([first, 187.to_dim(), 96.to_dim()]).into())?;
     let plan = model.into_optimized()?.into_runnable()?;
     // Values spread like musicnn's log10(10000·mel + 1) input (0–4), pseudo-random.
@@ -32,10 +32,10 @@ fn main() -> TractResult<()> {
         state.run_plan_with_eval(tvec!(input.clone().into()), |session, op_state, node, inputs| {
             let t = Instant::now();
             let out = tract_onnx::tract_core::plan::eval(session, op_state, node, inputs);
-            let entry =
-                per_node.entry(format!("{:>4} {}", node.id, node.name)).or_insert((Duration::ZERO, String::new()));
+            let entry = per_node
+                .entry(format!("{:>4} {}", node.id, node.name))
+                .or_insert_with(|| (Duration::ZERO, node.op().name().to_string()));
             entry.0 += t.elapsed();
-            entry.1 = format!("{}", node.op().name());
             out
         })?;
     }

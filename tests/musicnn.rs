@@ -60,7 +60,7 @@ fn tract_runs_the_backbone_like_tensorflow() {
         let scale = expected.iter().fold(1.0f32, |m, v| m.max(v.abs()));
         // The shipped backbone stores its weights as float16: tools/musicnn/convert.py checks the
         // float32 graph against TensorFlow within 1e-4, and the float16 one within 2e-3 of each
-        // output's largest value (measured: up to 7e-4).
+        // output's largest value (measured on its 36 parity patches: up to 1.4e-3, on max_pool).
         assert!(worst <= 2e-3 * scale, "{name}: differs by {worst} (largest value {scale})");
         start += width;
     }

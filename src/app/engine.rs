@@ -41,6 +41,8 @@ struct Engine {
     busy: Option<u32>,
     /// When the worker last sent a message or was given a file (ms since the epoch).
     last_heard: f64,
+    /// Seconds of silence on a file after which the worker is deemed hung.
+    stall_limit: f64,
     request: u32,
 }
 
@@ -176,6 +178,7 @@ pub fn start(state: AppState) {
             models_ready: false,
             busy: None,
             last_heard: js_sys::Date::now(),
+            stall_limit: stall_seconds(),
             request: 0,
         })
     });
@@ -184,13 +187,12 @@ pub fn start(state: AppState) {
 /// The watchdog: a worker silent on a file for longer than the stall limit is stuck (an endless
 /// loop raises no error event). That file fails, the worker restarts and the batch goes on.
 fn check_stall(state: AppState) {
-    let limit = stall_seconds();
     let stalled = ENGINE.with(|e| {
         let engine = e.borrow();
         let engine = engine.as_ref()?;
         let job = engine.busy?;
         let silent = (js_sys::Date::now() - engine.last_heard) / 1000.0;
-        (silent > limit).then_some((job, silent))
+        (silent > engine.stall_limit).then_some((job, silent))
     });
     let Some((job, silent)) = stalled else { return };
     forget_file(job);

@@ -2,7 +2,7 @@
 //! of each true label's tracks, counts written in), drawn with plotters and an embedded font.
 
 use std::path::Path;
-use std::sync::Once;
+use std::sync::OnceLock;
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -17,14 +17,15 @@ const LABEL_SPACE: i32 = 170;
 const TOP: i32 = 48;
 const MARGIN: i32 = 16;
 
+/// Registers the font once; every call gets that one outcome.
 fn register() -> Result<(), String> {
-    static ONCE: Once = Once::new();
-    let mut result = Ok(());
-    ONCE.call_once(|| {
-        result = register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
-            .map_err(|_| "the embedded DejaVu Sans font is not a valid font".to_string());
-    });
-    result
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+                .map_err(|_| "the embedded DejaVu Sans font is not a valid font".to_string())
+        })
+        .clone()
 }
 
 /// Shade of a cell holding `share` (0–1) of its row: white to deep blue.

@@ -78,9 +78,13 @@ pub fn evaluate_bundle(
 /// Writes `<dir>/<task>.onnx` and `<dir>/<task>.json`.
 pub fn write_bundle(dir: &Path, onnx: &[u8], sidecar: &Sidecar) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let json = serde_json::to_string_pretty(sidecar).map_err(|e| e.to_string())?;
     let onnx_path = dir.join(format!("{}.onnx", sidecar.task));
     std::fs::write(&onnx_path, onnx).map_err(|e| format!("cannot write {}: {e}", onnx_path.display()))?;
-    let json_path = dir.join(format!("{}.json", sidecar.task));
-    std::fs::write(&json_path, json + "\n").map_err(|e| format!("cannot write {}: {e}", json_path.display()))
+    write_sidecar(&dir.join(format!("{}.json", sidecar.task)), sidecar)
+}
+
+/// Writes `sidecar` as pretty JSON to `path`.
+pub fn write_sidecar(path: &Path, sidecar: &Sidecar) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(sidecar).map_err(|e| e.to_string())?;
+    std::fs::write(path, json + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -278,12 +278,12 @@ fn cache_name(path: &Path, layout: &str) -> String {
 
 /// The default embedding cache: `$HOME/.cache/musicat/embeddings/<backbone file stem>-<hash of
 /// its bytes>`, so a rebuilt backbone never reuses the embeddings of the previous one.
-pub fn default_cache(backbone_file: &Path) -> PathBuf {
+pub fn default_cache(backbone_file: &Path, backbone_bytes: &[u8]) -> PathBuf {
     use std::hash::{Hash, Hasher};
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
     let stem = backbone_file.file_stem().map_or_else(|| "backbone".into(), |s| s.to_string_lossy().into_owned());
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    std::fs::read(backbone_file).unwrap_or_default().hash(&mut hasher);
+    backbone_bytes.hash(&mut hasher);
     home.join(".cache/musicat/embeddings").join(format!("{stem}-{:016x}", hasher.finish()))
 }
 
@@ -455,8 +455,17 @@ pub fn backbone_ref(file: &str, outputs: &[String]) -> BackboneRef {
 
 /// Loads the backbone ONNX at `path` for musicnn's front end.
 pub fn load_backbone(path: &Path, file: &str) -> Result<Arc<Backbone>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Backbone::from_bytes(file, &bytes, &crate::FeatureParams::musicnn()).map(Arc::new).map_err(|e| e.to_string())
+    backbone_from_bytes(file, &read_backbone(path)?)
+}
+
+/// The bytes of the backbone file at `path`.
+pub fn read_backbone(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// A backbone (named `file` in sidecars) from its ONNX bytes.
+pub fn backbone_from_bytes(file: &str, bytes: &[u8]) -> Result<Arc<Backbone>, String> {
+    Backbone::from_bytes(file, bytes, &crate::FeatureParams::musicnn()).map(Arc::new).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

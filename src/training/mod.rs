@@ -152,12 +152,13 @@ pub fn train_head(
     candidates: &[heads::HeadConfig],
     folds: usize,
 ) -> Result<Trained, String> {
-    let backbone = heads::load_backbone(backbone_path, backbone_file)?;
+    let bytes = heads::read_backbone(backbone_path)?;
+    let backbone = heads::backbone_from_bytes(backbone_file, &bytes)?;
     let mut warn = |message: String| eprintln!("warning: {message}");
     let (train_examples, validation_examples) = splits(dataset)?;
     let first = candidates.first().ok_or("no head configuration to train")?;
     let started = Instant::now();
-    let cache = heads::default_cache(backbone_path);
+    let cache = heads::default_cache(backbone_path, &bytes);
     eprintln!(
         "embedding {} training and {} validation files (cache {})…",
         train_examples.len(),
@@ -323,11 +324,6 @@ fn read_sidecar(out: &Path, task: &str) -> Result<(std::path::PathBuf, Sidecar),
     Ok((path, sidecar))
 }
 
-fn write_sidecar(path: &Path, sidecar: &Sidecar) -> Result<(), String> {
-    let json = serde_json::to_string_pretty(sidecar).map_err(|e| e.to_string())?;
-    std::fs::write(path, json + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
 /// Measures the bundle already in `out` for this task again on its validation split, through
 /// the inference path (e.g. after its backbone file was rebuilt), and stores the new figures in
 /// its sidecar with the previous track accuracy and `command` beside them. Returns the previous
@@ -348,12 +344,11 @@ pub fn remeasure(dataset: &Dataset, out: &Path, command: &str) -> Result<(f64, f
     let m = export::evaluate_bundle(&onnx, &sidecar, &validation, backbone)?;
     let v = &mut sidecar.metrics["validation"];
     let previous = v["track_accuracy"].as_f64().unwrap_or(f64::NAN);
-    let remeasures = v["remeasured"].as_array().cloned().unwrap_or_default();
-    merge_path_metrics(v, &m);
-    let mut history = remeasures;
+    let mut history = v["remeasured"].as_array().cloned().unwrap_or_default();
     history.push(json!({ "command": command, "previous_track_accuracy": previous }));
+    merge_path_metrics(v, &m);
     v["remeasured"] = json!(history);
-    write_sidecar(&path, &sidecar)?;
+    export::write_sidecar(&path, &sidecar)?;
     Ok((previous, m.track.accuracy()))
 }
 
@@ -370,7 +365,7 @@ pub fn record_baseline(
     let mut entry = metrics_json(trained, options);
     entry["command"] = json!(command);
     sidecar.metrics[format!("baseline_{}", trained.architecture.name())] = entry;
-    write_sidecar(&path, &sidecar)
+    export::write_sidecar(&path, &sidecar)
 }
 
 /// Writes the chosen network's bundle with the metrics of every network trained.
