@@ -14,6 +14,7 @@ use crate::features::{FeatureParams, MelSpectrogram, Segment, Segmenter};
 use crate::model::bundle::runner_error;
 use crate::model::{Backbone, ModelBundle, ModelError, Models};
 use crate::report::{ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
+use crate::share::Share;
 
 /// Seconds of audio decoded between two progress reports.
 const PROGRESS_STEP_S: f64 = 5.0;
@@ -103,6 +104,10 @@ struct FeatureGroup<'m> {
     batch: Vec<Pending>,
     probabilities: Vec<f32>,
     timeline: Vec<(Pending, Vec<(usize, SegmentLabel)>)>,
+    /// The segments of the track this analysis classifies.
+    share: Share,
+    /// Segments the segmenter has cut from the current track so far.
+    cut: usize,
 }
 
 /// Classifies tracks with a set of models; build once, reuse for every track.
@@ -144,6 +149,8 @@ impl<'m> Analyzer<'m> {
                         batch: Vec::with_capacity(batch_size()),
                         probabilities: Vec::new(),
                         timeline: Vec::new(),
+                        share: Share::WHOLE,
+                        cut: 0,
                     });
                 }
             }
@@ -155,6 +162,16 @@ impl<'m> Analyzer<'m> {
     /// loudness, energy, danceability) in the same decoding pass.
     pub fn with_descriptors(mut self) -> Self {
         self.descriptors = Some(DescriptorAnalyzer::new());
+        self
+    }
+
+    /// Classifies only `share`'s segments of each track (the rest of the work, decoding, is the
+    /// same); [`crate::share::merge`] puts the shares' reports together. A share with no
+    /// segment to classify reports no verdicts rather than failing as silent.
+    pub fn with_share(mut self, share: Share) -> Self {
+        for group in &mut self.groups {
+            group.share = share;
+        }
         self
     }
 
@@ -254,7 +271,8 @@ impl<'m> Analyzer<'m> {
                 }
             }
         }
-        if tasks.is_empty() {
+        let whole = self.groups.iter().all(|g| g.share.is_whole());
+        if tasks.is_empty() && whole {
             return Err(AnalyzeError::Silent { seconds: duration_s });
         }
         Ok(TrackReport { duration_s, tasks, segments: segments.into_values().collect(), descriptors: None })
@@ -267,6 +285,7 @@ impl FeatureGroup<'_> {
         self.segmenter = Segmenter::new(self.params.segment_samples(), self.params.segment_hop_samples());
         self.batch.clear();
         self.timeline.clear();
+        self.cut = 0;
         for state in &mut self.tasks {
             state.mean = ProbabilityMean::new(state.bundle.sidecar.labels.len());
         }
@@ -312,7 +331,12 @@ impl FeatureGroup<'_> {
         let item = self.spectrogram.output_len();
         let (spectrogram, inputs, batch, timeline, params) =
             (&mut self.spectrogram, &mut self.inputs, &mut self.batch, &mut self.timeline, &self.params);
+        let (share, cut) = (self.share, &mut self.cut);
         let mut accept = |segment: Segment<'_>| {
+            *cut += 1;
+            if !share.includes(*cut - 1) {
+                return;
+            }
             let pending = Pending {
                 start_s: segment.start_sample as f64 / rate,
                 end_s: (segment.start_sample + segment.valid_samples) as f64 / rate,

@@ -8,6 +8,7 @@ pub mod evaluation;
 pub mod features;
 pub mod model;
 pub mod report;
+pub mod share;
 #[cfg(feature = "train")]
 pub mod training;
 pub mod worker_api;

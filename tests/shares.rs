@@ -1,0 +1,71 @@
+//! A track analysed in shares (as the browser app's workers split one file) and merged gives the
+//! report of the track analysed whole: same timeline, same verdicts, same descriptors.
+
+mod common;
+
+use musicat::share::{Share, merge};
+use musicat::{Analyzer, AudioStream, Models, TrackReport};
+
+use common::fixture;
+
+fn whole_and_merged(models: &Models, file: &str, count: u32) -> (TrackReport, TrackReport) {
+    let path = fixture(file);
+    let whole = Analyzer::new(models).with_descriptors().analyze(AudioStream::open_file(&path).unwrap()).unwrap();
+    let parts = (0..count)
+        .map(|index| {
+            let analyzer = Analyzer::new(models).with_share(Share { index, count });
+            // The first share also measures the descriptors, as in the app.
+            let mut analyzer = if index == 0 { analyzer.with_descriptors() } else { analyzer };
+            analyzer.analyze(AudioStream::open_file(&path).unwrap()).unwrap()
+        })
+        .collect::<Vec<_>>();
+    for part in &parts {
+        assert!(part.segments.len() < whole.segments.len(), "each share has only some segments");
+    }
+    (whole, merge(parts).unwrap())
+}
+
+fn assert_same(whole: &TrackReport, merged: &TrackReport) {
+    assert_eq!(merged.segments, whole.segments);
+    assert_eq!(merged.descriptors, whole.descriptors);
+    assert_eq!(merged.duration_s, whole.duration_s);
+    assert_eq!(merged.tasks.keys().collect::<Vec<_>>(), whole.tasks.keys().collect::<Vec<_>>());
+    for (task, verdict) in &whole.tasks {
+        let got = &merged.tasks[task];
+        assert_eq!(got.label, verdict.label, "{task}");
+        for (label, score) in &verdict.scores {
+            assert!((got.scores[label] - score).abs() < 1e-5, "{task} {label}: {} vs {score}", got.scores[label]);
+        }
+    }
+}
+
+#[test]
+fn shares_of_a_track_merge_into_the_whole_report() {
+    let models = Models::load_dir(&fixture("models/fixture")).expect("fixture models");
+    for count in [2, 3] {
+        let (whole, merged) = whole_and_merged(&models, "fixtures/audio/music_12s_22050_mono.flac", count);
+        assert_same(&whole, &merged);
+    }
+}
+
+#[test]
+fn a_share_of_only_silence_reports_nothing_and_the_merge_still_holds() {
+    let models = Models::load_dir(&fixture("models/fixture")).expect("fixture models");
+    // 6 s of digital silence then a tone: with 5-s slices, share 0 of 2 may have little but silence.
+    let (whole, merged) = whole_and_merged(&models, "fixtures/audio/silence6s_tone6s_16000_mono.wav", 2);
+    assert!(whole.segments.iter().any(|s| s.silent));
+    assert_same(&whole, &merged);
+    let silent_only = Analyzer::new(&models)
+        .with_share(Share { index: 5, count: 6 })
+        .analyze(AudioStream::open_file(&fixture("fixtures/audio/silence6s_tone6s_16000_mono.wav")).unwrap())
+        .unwrap();
+    assert!(silent_only.tasks.is_empty() && silent_only.segments.is_empty());
+}
+
+#[test]
+fn heads_on_the_shipped_backbone_merge_too() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let models = Models::load_dir(&dir).unwrap().select(&["genre".to_string(), "tags".to_string()]).unwrap();
+    let (whole, merged) = whole_and_merged(&models, "fixtures/audio/music_12s_22050_mono.flac", 2);
+    assert_same(&whole, &merged);
+}
