@@ -13,7 +13,7 @@ use crate::descriptors::DescriptorAnalyzer;
 use crate::features::{FeatureParams, MelSpectrogram, Segment, Segmenter};
 use crate::model::bundle::runner_error;
 use crate::model::{Backbone, ModelBundle, ModelError, Models};
-use crate::report::{ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
+use crate::report::{OnlySilence, ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
 use crate::share::Share;
 
 /// Seconds of audio decoded between two progress reports.
@@ -36,11 +36,8 @@ pub enum AnalyzeError {
     #[error(transparent)]
     Model(#[from] ModelError),
     /// Nothing but digital silence.
-    #[error("the file contains only digital silence ({seconds:.1} s); there is nothing to classify")]
-    Silent {
-        /// Its duration.
-        seconds: f64,
-    },
+    #[error(transparent)]
+    Silent(#[from] OnlySilence),
 }
 
 /// Time spent in each stage, summed over a track (or a batch of tracks).
@@ -273,7 +270,7 @@ impl<'m> Analyzer<'m> {
         }
         let whole = self.groups.iter().all(|g| g.share.is_whole());
         if tasks.is_empty() && whole {
-            return Err(AnalyzeError::Silent { seconds: duration_s });
+            return Err(OnlySilence { seconds: duration_s }.into());
         }
         Ok(TrackReport { duration_s, tasks, segments: segments.into_values().collect(), descriptors: None })
     }

@@ -8,6 +8,8 @@ mod app;
 #[allow(dead_code)]
 mod report;
 #[allow(dead_code)]
+mod share;
+#[allow(dead_code)]
 mod worker_api;
 
 #[cfg(target_arch = "wasm32")]

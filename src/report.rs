@@ -129,6 +129,14 @@ impl Descriptors {
     }
 }
 
+/// A track of nothing but digital silence: no segment to classify.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("the file contains only digital silence ({seconds:.1} s); there is nothing to classify")]
+pub struct OnlySilence {
+    /// Its duration.
+    pub seconds: f64,
+}
+
 /// Running mean of segment probabilities for one task.
 #[derive(Debug, Clone)]
 pub struct ProbabilityMean {

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::AnalyzeError;
-use crate::report::{SegmentPrediction, TaskVerdict, TrackReport};
+use crate::report::{OnlySilence, SegmentPrediction, TaskVerdict, TrackReport};
 
 /// Share `index` of `count` of a track: its segments `index`, `index + count`, `index + 2·count`…
 /// of every feature configuration (interleaved, so each share covers the whole track evenly).
@@ -42,7 +41,7 @@ impl Share {
 /// The report of the whole track from the reports of all its shares: the timeline is their
 /// segments in order, each task's verdict the mean over all segments (each share's mean weighted
 /// by the segments it classified), the descriptors those of the share that computed them.
-pub fn merge(parts: Vec<TrackReport>) -> Result<TrackReport, AnalyzeError> {
+pub fn merge(parts: Vec<TrackReport>) -> Result<TrackReport, OnlySilence> {
     let duration_s = parts.iter().map(|p| p.duration_s).fold(0.0, f64::max);
     // Per task: labels in order, weighted sums, segments.
     let mut sums: BTreeMap<String, (Vec<String>, Vec<f64>, usize)> = BTreeMap::new();
@@ -79,9 +78,25 @@ pub fn merge(parts: Vec<TrackReport>) -> Result<TrackReport, AnalyzeError> {
         })
         .collect();
     if tasks.is_empty() {
-        return Err(AnalyzeError::Silent { seconds: duration_s });
+        return Err(OnlySilence { seconds: duration_s });
     }
     Ok(TrackReport { duration_s, tasks, segments: segments.into_values().collect(), descriptors })
+}
+
+/// The picture of the whole track from the shares' pictures (`rows` rows each, row-major, of
+/// their own widths): each share painted only its segments, the rest of its picture is 0, so the
+/// brightest pixel wins. Returns the number of columns and the pixels.
+pub fn merge_pictures(rows: usize, parts: &[(usize, &[u8])]) -> (usize, Vec<u8>) {
+    let columns = parts.iter().map(|(c, _)| *c).max().unwrap_or(0);
+    let mut pixels = vec![0u8; rows * columns];
+    for &(width, part) in parts {
+        for (r, row) in part.chunks_exact(width.max(1)).take(rows).enumerate() {
+            for (out, &v) in pixels[r * columns..r * columns + width].iter_mut().zip(row) {
+                *out = (*out).max(v);
+            }
+        }
+    }
+    (columns, pixels)
 }
 
 #[cfg(test)]
@@ -137,12 +152,24 @@ mod tests {
     }
 
     #[test]
+    fn pictures_merge_pixel_by_pixel_whatever_their_widths() {
+        // 2 rows: share 0 painted columns 0 and 2 of 3; share 1 column 1 of 2.
+        let a = [10, 0, 30, 11, 0, 31];
+        let b = [0, 20, 0, 21];
+        let (columns, pixels) = merge_pictures(2, &[(3, &a), (2, &b)]);
+        assert_eq!(columns, 3);
+        assert_eq!(pixels, [10, 20, 30, 11, 21, 31]);
+        assert_eq!(merge_pictures(2, &[]), (0, Vec::new()));
+        assert_eq!(merge_pictures(2, &[(0, &[])]), (0, Vec::new()));
+    }
+
+    #[test]
     fn a_share_with_nothing_to_classify_adds_nothing_and_all_silent_is_an_error() {
         let a = part(vec![segment(0.0, Some(("rock", 0.6)))], &[0.4, 0.6]);
         let empty = part(vec![segment(3.0, None)], &[]);
         let merged = merge(vec![a, empty.clone()]).unwrap();
         assert_eq!(merged.tasks["genre"].label, "rock");
         assert_eq!(merged.segments.len(), 2);
-        assert!(matches!(merge(vec![empty.clone(), empty]), Err(AnalyzeError::Silent { .. })));
+        assert!(matches!(merge(vec![empty.clone(), empty]), Err(OnlySilence { .. })));
     }
 }

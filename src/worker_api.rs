@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::report::TrackReport;
+use crate::share::Share;
 
 /// A model bundle to load, by name; its ONNX bytes travel in the payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +60,10 @@ pub enum ToWorker {
         job: u32,
         /// The file name (its extension is a decoding hint).
         name: String,
+        /// The segments to classify (the whole file unless it is split over several workers);
+        /// the first share also measures the descriptors.
+        #[serde(default)]
+        share: Share,
     },
 }
 
@@ -135,10 +140,15 @@ mod tests {
 
     #[test]
     fn messages_are_tagged_by_kind() {
-        let message = ToWorker::Analyze { job: 3, name: "a.mp3".into() };
+        let message = ToWorker::Analyze { job: 3, name: "a.mp3".into(), share: Share { index: 1, count: 2 } };
         let json = serde_json::to_value(&message).unwrap();
-        assert_eq!(json, serde_json::json!({"kind": "analyze", "job": 3, "name": "a.mp3"}));
+        let expected =
+            serde_json::json!({"kind": "analyze", "job": 3, "name": "a.mp3", "share": {"index": 1, "count": 2}});
+        assert_eq!(json, expected);
         assert_eq!(serde_json::from_value::<ToWorker>(json).unwrap(), message);
+        // Without a share: the whole file.
+        let whole = serde_json::json!({"kind": "analyze", "job": 3, "name": "a.mp3"});
+        assert!(matches!(serde_json::from_value(whole).unwrap(), ToWorker::Analyze { share: Share::WHOLE, .. }));
         let failed = FromWorker::Failed { job: 1, message: "no".into() };
         let back: FromWorker = serde_json::from_str(&serde_json::to_string(&failed).unwrap()).unwrap();
         assert_eq!(back, failed);

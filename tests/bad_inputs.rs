@@ -55,7 +55,7 @@ fn outcome_name(result: &Result<musicat::TrackReport, AnalyzeError>) -> String {
             let debug = format!("{e:?}");
             debug.split(['(', ' ', '{']).next().unwrap_or_default().to_string()
         }
-        Err(AnalyzeError::Silent { .. }) => "Silent".into(),
+        Err(AnalyzeError::Silent(_)) => "Silent".into(),
         Err(AnalyzeError::Model(_)) => "Model".into(),
     }
 }

@@ -33,6 +33,9 @@ pub fn Batch() -> impl IntoView {
     let row = move |job: Job| {
         let (class, text) = match &job.status {
             JobStatus::Queued => ("queued", "waiting".to_string()),
+            JobStatus::Running if job.workers > 1 => {
+                ("running", format!("classifying {:.0}% on {} workers", job.progress * 100.0, job.workers))
+            }
             JobStatus::Running => ("running", format!("classifying {:.0}%", job.progress * 100.0)),
             JobStatus::Done => ("done", "done".to_string()),
             JobStatus::Failed(message) => ("failed", message.clone()),
@@ -50,7 +53,7 @@ pub fn Batch() -> impl IntoView {
             move || id.is_some() && state.selected.get() == id
         };
         view! {
-            <li class=format!("job {class}") class:selected=selected data-testid="job" data-status=class>
+            <li class=format!("job {class}") class:selected=selected data-testid="job" data-status=class data-workers=job.workers>
                 <button type="button" class="job-name" disabled=!selectable on:click=select title="Show this track">
                     {job.name.clone()}
                 </button>

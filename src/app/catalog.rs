@@ -10,6 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
 use super::db::{self, LABELS, MODELS, js_error};
+use super::bundle_store::{bundle_files, forget_bundle, remember_bundle};
 use super::{backbones, engine, fetch};
 use super::state::{AppState, ModelEntry, ModelSource};
 
@@ -86,7 +87,7 @@ pub async fn load(state: AppState) {
                 };
                 match files.await {
                     Ok((sidecar, onnx)) => {
-                        engine::remember_bundle(&name, sidecar, onnx);
+                        remember_bundle(&name, sidecar, onnx);
                         entries.push(entry(name, ModelSource::Shipped, true));
                     }
                     Err(e) => state.notice(format!("the shipped model \"{name}\" cannot be loaded: {e}")),
@@ -105,7 +106,7 @@ pub async fn load(state: AppState) {
                             Reflect::get(&raw, &"onnx".into()).ok().and_then(|v| v.dyn_into::<Uint8Array>().ok());
                         if let (Some(sidecar), Some(onnx)) = (row.sidecar, onnx) {
                             fetch_backbone(&row.id, &sidecar).await;
-                            engine::remember_bundle(&row.id, sidecar, onnx.to_vec());
+                            remember_bundle(&row.id, sidecar, onnx.to_vec());
                             entries.push(entry(row.id, ModelSource::Own, row.enabled));
                         }
                     } else if let Some(e) = entries.iter_mut().find(|e| e.name == row.id) {
@@ -150,7 +151,7 @@ pub fn models_loaded(state: AppState, loaded: &[ModelSummary], refused: &[(Strin
         entries.retain(|e| !dropped.iter().any(|(n, _)| *n == e.name));
     });
     for (name, message) in &dropped {
-        engine::forget_bundle(name);
+        forget_bundle(name);
         state.notice(format!("your model \"{name}\" was not loaded: {message}"));
     }
     if !dropped.is_empty() {
@@ -184,7 +185,7 @@ pub fn models_loaded(state: AppState, loaded: &[ModelSummary], refused: &[(Strin
 /// Writes a model's row (with the ONNX bytes for own models).
 async fn save(db: &db::Db, model: &ModelEntry) -> Result<(), String> {
     let own = model.source == ModelSource::Own;
-    let files = if own { engine::bundle_files(&model.name) } else { None };
+    let files = if own { bundle_files(&model.name) } else { None };
     let row = ModelRow {
         id: model.name.clone(),
         own,
@@ -228,7 +229,7 @@ pub fn toggle(state: AppState, name: &str, enabled: bool) {
 /// Removes one of the user's own models.
 pub fn remove(state: AppState, name: &str) {
     state.models.update(|entries| entries.retain(|e| e.name != name));
-    engine::forget_bundle(name);
+    forget_bundle(name);
     engine::send_models(state);
     let name = name.to_string();
     leptos::task::spawn_local(async move {
@@ -261,7 +262,7 @@ pub async fn add_own(state: AppState, files: Vec<File>) {
                 return;
             };
             fetch_backbone(&name, &sidecar).await;
-            engine::remember_bundle(&name, sidecar, onnx);
+            remember_bundle(&name, sidecar, onnx);
             let mut own = entry(name, ModelSource::Own, true);
             own.pending = true;
             state.models.update(|m| m.push(own));

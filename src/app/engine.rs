@@ -1,10 +1,13 @@
-//! The page's side of the Web Worker: spawns it (and again if it dies), sends it the models
-//! and the queued files one at a time, and turns its answers into state and library rows.
+//! The page's side of the Web Workers: a pool of one per core (each restarted if it dies or
+//! hangs), sent the models and the queued files, a file to each free worker, and a file split
+//! in shares over every free worker when no other file waits; their answers become state and
+//! library rows.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+use crate::share::Share;
 use crate::worker_api::{BundleSource, FromWorker, ToWorker};
 use js_sys::{Array, Reflect, Uint8Array};
 use leptos::prelude::*;
@@ -14,14 +17,18 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{File, MessageEvent, Worker};
 
+use super::bundle_store::{bundle_files, forget_bundle};
 use super::db::{self, js_error};
+use super::in_flight;
 use super::record::TrackRecord;
 use super::state::{AppState, EngineStatus, Job, JobStatus, ModelSource, Picture};
 
 /// The worker's loader (`web/worker_loader.js`, which reports a failed start as an error event).
 const WORKER_URL: &str = "./worker_loader.js";
-/// Crashes in a row while starting or loading models, after which the worker is not restarted.
+/// Crashes in a row while starting or loading models, after which no worker is restarted.
 const MAX_FAILED_STARTS: u32 = 3;
+/// Most workers started (each holds its own copy of the models).
+const MAX_WORKERS: usize = 4;
 /// Seconds without a word from the worker on a file after which it is deemed hung (an endless
 /// loop): it reports progress after every couple of 3-second patches, well under a second apart.
 /// `?stall=N` in the page's address sets another value (the browser tests use 3).
@@ -29,6 +36,7 @@ const STALL_SECONDS: f64 = 60.0;
 /// How often the watchdog looks, in ms.
 const WATCHDOG_MS: i32 = 1000;
 
+/// One worker of the pool.
 struct Engine {
     worker: Worker,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -37,13 +45,21 @@ struct Engine {
     /// The watchdog's interval handle.
     watchdog: i32,
     ready: bool,
-    models_ready: bool,
-    busy: Option<u32>,
+    /// The last model request it answered, and whether it loaded any model.
+    answered: Option<(u32, bool)>,
+    /// The job and share it is on.
+    busy: Option<(u32, Share)>,
     /// When the worker last sent a message or was given a file (ms since the epoch).
     last_heard: f64,
     /// Seconds of silence on a file after which the worker is deemed hung.
     stall_limit: f64,
-    request: u32,
+}
+
+impl Engine {
+    /// Free for a file: started, holding the current models, on nothing.
+    fn free(&self, request: u32) -> bool {
+        self.ready && self.answered == Some((request, true)) && self.busy.is_none()
+    }
 }
 
 impl Drop for Engine {
@@ -55,15 +71,21 @@ impl Drop for Engine {
     }
 }
 
-/// The stall limit in seconds: `?stall=N` in the page's address, else [`STALL_SECONDS`].
-fn stall_seconds() -> f64 {
+/// A number in the page's address (`?name=N`), if present and positive.
+fn address_number(name: &str) -> Option<f64> {
     web_sys::window()
         .and_then(|w| w.location().search().ok())
         .and_then(|query| web_sys::UrlSearchParams::new_with_str(&query).ok())
-        .and_then(|params| params.get("stall"))
+        .and_then(|params| params.get(name))
         .and_then(|value| value.parse::<f64>().ok())
-        .filter(|&seconds| seconds > 0.0)
-        .unwrap_or(STALL_SECONDS)
+        .filter(|&n| n > 0.0)
+}
+
+/// Workers in the pool: one per core up to [`MAX_WORKERS`] (`?workers=N` in the address sets it).
+pub fn pool_size() -> usize {
+    let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
+    let wanted = address_number("workers").unwrap_or(cores);
+    (wanted as usize).clamp(1, MAX_WORKERS)
 }
 
 #[derive(Default)]
@@ -74,57 +96,12 @@ struct Queue {
 }
 
 thread_local! {
-    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    /// The pool, by slot (`None` once it failed for good).
+    static ENGINES: RefCell<Vec<Option<Engine>>> = const { RefCell::new(Vec::new()) };
     static QUEUE: RefCell<Queue> = RefCell::new(Queue::default());
     static FAILED_STARTS: Cell<u32> = const { Cell::new(0) };
-    /// Sidecar text and ONNX bytes of every known model, by name.
-    static BUNDLES: RefCell<HashMap<String, (String, Vec<u8>)>> = RefCell::new(HashMap::new());
-    /// This session's files by track id, with their object URL once the player asked for one.
-    static PLAYABLE: RefCell<HashMap<String, (File, Option<String>)>> = RefCell::new(HashMap::new());
-}
-
-/// An object URL that plays track `id`'s file (`None` for a track of an earlier session). It is
-/// made when first asked for, not when the file is classified: `URL.createObjectURL` of a file on
-/// disk blocks the page's thread (tens of ms on a loaded machine), too long to do for every file
-/// of a batch.
-pub fn audio_url(id: &str) -> Option<String> {
-    PLAYABLE.with(|p| {
-        let mut playable = p.borrow_mut();
-        let (file, url) = playable.get_mut(id)?;
-        if url.is_none() {
-            *url = web_sys::Url::create_object_url_with_blob(file).ok();
-        }
-        url.clone()
-    })
-}
-
-/// Forgets the files (and revokes the object URLs) of deleted tracks: one, or (`None`) all.
-pub fn forget_audio(id: Option<&str>) {
-    let gone: Vec<(File, Option<String>)> = PLAYABLE.with(|p| {
-        let mut playable = p.borrow_mut();
-        match id {
-            Some(id) => playable.remove(id).into_iter().collect(),
-            None => playable.drain().map(|(_, v)| v).collect(),
-        }
-    });
-    for url in gone.into_iter().filter_map(|(_, url)| url) {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    }
-}
-
-/// Keeps a model's files so they can be sent to (re)started workers.
-pub fn remember_bundle(name: &str, sidecar: String, onnx: Vec<u8>) {
-    BUNDLES.with(|b| b.borrow_mut().insert(name.to_string(), (sidecar, onnx)));
-}
-
-/// Forgets a model's files.
-pub fn forget_bundle(name: &str) {
-    BUNDLES.with(|b| b.borrow_mut().remove(name));
-}
-
-/// A model's files, if known.
-pub fn bundle_files(name: &str) -> Option<(String, Vec<u8>)> {
-    BUNDLES.with(|b| b.borrow().get(name).cloned())
+    /// The current model request's number (every worker is sent the same models).
+    static REQUEST: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Posts `message` with `payload` beside it: byte arrays are transferred, anything else (a
@@ -145,70 +122,115 @@ fn post(worker: &Worker, message: &ToWorker, payload: Vec<JsValue>) -> Result<()
     worker.post_message_with_transfer(&value, &transfer).map_err(|e| js_error("the worker is unreachable", e))
 }
 
-/// Starts the worker (or restarts it after a crash).
+/// Runs `f` on the engine in `slot`, if it is running.
+fn with_engine<T>(slot: usize, f: impl FnOnce(&mut Engine) -> T) -> Option<T> {
+    ENGINES.with(|e| e.borrow_mut().get_mut(slot).and_then(Option::as_mut).map(f))
+}
+
+/// Starts the pool of workers.
 pub fn start(state: AppState) {
+    let size = pool_size();
+    ENGINES.with(|e| e.borrow_mut().resize_with(size, || None));
+    for slot in 0..size {
+        start_worker(state, slot);
+    }
+}
+
+/// Starts the worker in `slot` (or restarts it after a crash or a hang).
+fn start_worker(state: AppState, slot: usize) {
     // Dropping the old engine terminates its worker and stops its watchdog.
-    drop(ENGINE.with(|e| e.borrow_mut().take()));
-    state.engine.set(EngineStatus::Starting);
+    drop(ENGINES.with(|e| e.borrow_mut().get_mut(slot).and_then(Option::take)));
+    refresh_status(state);
     let worker = match Worker::new(WORKER_URL) {
         Ok(w) => w,
-        Err(e) => {
-            state.engine.set(EngineStatus::Failed(js_error("the analyser (Web Worker) cannot start", e)));
-            return;
-        }
+        Err(e) => return fail_pool(state, js_error("the analyser (Web Worker) cannot start", e)),
     };
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| on_message(state, event));
-    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| on_crash(state, event));
+    let on_message =
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| on_message(state, slot, event));
+    let on_error =
+        Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| on_crash(state, slot, event));
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    let on_tick = Closure::<dyn FnMut()>::new(move || check_stall(state));
+    let on_tick = Closure::<dyn FnMut()>::new(move || check_stall(state, slot));
     let watchdog = web_sys::window()
         .and_then(|w| {
             w.set_interval_with_callback_and_timeout_and_arguments_0(on_tick.as_ref().unchecked_ref(), WATCHDOG_MS).ok()
         })
         .unwrap_or(0);
-    ENGINE.with(|e| {
-        *e.borrow_mut() = Some(Engine {
-            worker,
-            _on_message: on_message,
-            _on_error: on_error,
-            _on_tick: on_tick,
-            watchdog,
-            ready: false,
-            models_ready: false,
-            busy: None,
-            last_heard: js_sys::Date::now(),
-            stall_limit: stall_seconds(),
-            request: 0,
-        })
+    let engine = Engine {
+        worker,
+        _on_message: on_message,
+        _on_error: on_error,
+        _on_tick: on_tick,
+        watchdog,
+        ready: false,
+        answered: None,
+        busy: None,
+        last_heard: js_sys::Date::now(),
+        stall_limit: address_number("stall").unwrap_or(STALL_SECONDS),
+    };
+    ENGINES.with(|e| {
+        if let Some(place) = e.borrow_mut().get_mut(slot) {
+            *place = Some(engine);
+        }
     });
+}
+
+/// The pool's status for the badge: ready once every worker holds the current models.
+fn refresh_status(state: AppState) {
+    if matches!(state.engine.get_untracked(), EngineStatus::Failed(_)) {
+        return;
+    }
+    let request = REQUEST.with(Cell::get);
+    let status = ENGINES.with(|e| {
+        let engines = e.borrow();
+        let running: Vec<&Engine> = engines.iter().flatten().collect();
+        if running.iter().any(|e| !e.ready) || running.is_empty() {
+            EngineStatus::Starting
+        } else if running.iter().any(|e| e.answered.map(|(r, _)| r) != Some(request)) {
+            EngineStatus::LoadingModels
+        } else if running.iter().all(|e| e.answered == Some((request, true))) {
+            EngineStatus::Ready
+        } else {
+            EngineStatus::NoModels
+        }
+    });
+    if state.engine.get_untracked() != status {
+        state.engine.set(status);
+    }
+}
+
+/// The analyser is gone for good: every worker stops and every waiting file fails.
+fn fail_pool(state: AppState, message: String) {
+    let engines: Vec<Option<Engine>> = ENGINES.with(|e| e.borrow_mut().iter_mut().map(Option::take).collect());
+    drop(engines);
+    fail_waiting(state, &message);
+    state.engine.set(EngineStatus::Failed(message));
 }
 
 /// The watchdog: a worker silent on a file for longer than the stall limit is stuck (an endless
 /// loop raises no error event). That file fails, the worker restarts and the batch goes on.
-fn check_stall(state: AppState) {
-    let stalled = ENGINE.with(|e| {
-        let engine = e.borrow();
-        let engine = engine.as_ref()?;
-        let job = engine.busy?;
+fn check_stall(state: AppState, slot: usize) {
+    let stalled = with_engine(slot, |engine| {
+        let (job, _) = engine.busy?;
         let silent = (js_sys::Date::now() - engine.last_heard) / 1000.0;
         (silent > engine.stall_limit).then_some((job, silent))
-    });
+    })
+    .flatten();
     let Some((job, silent)) = stalled else { return };
-    forget_file(job);
     let message = format!(
         "the analyser stopped responding on this file (nothing for {silent:.0} s); it was restarted for the other files"
     );
-    set_status(state, job, JobStatus::Failed(message));
-    start(state);
+    fail_job(state, job, message);
+    start_worker(state, slot);
 }
 
-/// The worker died (a panic or an out-of-memory trap): the file it was on fails, the worker
+/// A worker died (a panic or an out-of-memory trap): the file it was on fails, the worker
 /// restarts and the batch goes on.
-fn on_crash(state: AppState, event: web_sys::Event) {
+fn on_crash(state: AppState, slot: usize, event: web_sys::Event) {
     event.prevent_default();
     let detail = event.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
-    let busy = ENGINE.with(|e| e.borrow().as_ref().and_then(|e| e.busy));
+    let busy = with_engine(slot, |e| e.busy).flatten();
     if busy.is_none() {
         // Not a file's fault: while starting or loading models. A model just added by the user
         // is the likely cause.
@@ -226,26 +248,22 @@ fn on_crash(state: AppState, event: web_sys::Event) {
             f.get()
         });
         if failed >= MAX_FAILED_STARTS {
-            drop(ENGINE.with(|e| e.borrow_mut().take()));
-            let message = format!("the analyser (Web Worker) cannot start: {detail}");
-            fail_waiting(state, &message);
-            state.engine.set(EngineStatus::Failed(message));
-            return;
+            return fail_pool(state, format!("the analyser (Web Worker) cannot start: {detail}"));
         }
     }
-    let message = format!("the analyser stopped on this file ({detail}); it was restarted for the other files");
     match busy {
-        Some(job) => {
-            forget_file(job);
-            set_status(state, job, JobStatus::Failed(message));
+        Some((job, _)) => {
+            let message =
+                format!("the analyser stopped on this file ({detail}); it was restarted for the other files");
+            fail_job(state, job, message);
         }
         None => state.notice(format!("the analyser stopped ({detail}); restarting it")),
     }
-    start(state);
+    start_worker(state, slot);
 }
 
-fn on_message(state: AppState, event: MessageEvent) {
-    ENGINE.with(|e| e.borrow_mut().as_mut().map(|e| e.last_heard = js_sys::Date::now()));
+fn on_message(state: AppState, slot: usize, event: MessageEvent) {
+    with_engine(slot, |e| e.last_heard = js_sys::Date::now());
     let data = event.data();
     let message = match serde_wasm_bindgen::from_value::<FromWorker>(data.clone()) {
         Ok(m) => m,
@@ -253,50 +271,51 @@ fn on_message(state: AppState, event: MessageEvent) {
     };
     match message {
         FromWorker::Ready => {
-            ENGINE.with(|e| e.borrow_mut().as_mut().map(|e| e.ready = true));
-            send_models(state);
+            with_engine(slot, |e| e.ready = true);
+            send_models_to(state, slot);
         }
         FromWorker::ModelsLoaded { request, loaded, refused } => {
-            let current = ENGINE.with(|e| e.borrow().as_ref().map(|e| e.request));
-            if current != Some(request) {
+            if request != REQUEST.with(Cell::get) {
                 return;
             }
-            ENGINE.with(|e| e.borrow_mut().as_mut().map(|e| e.models_ready = !loaded.is_empty()));
+            // Every worker loads the same models: the first answer tells the model list.
+            let first = ENGINES.with(|e| e.borrow().iter().flatten().all(|e| e.answered.map(|(r, _)| r) != Some(request)));
+            with_engine(slot, |e| e.answered = Some((request, !loaded.is_empty())));
             FAILED_STARTS.with(|f| f.set(0));
-            state.engine.set(if loaded.is_empty() { EngineStatus::NoModels } else { EngineStatus::Ready });
-            super::catalog::models_loaded(state, &loaded, &refused);
+            if first {
+                super::catalog::models_loaded(state, &loaded, &refused);
+            }
+            refresh_status(state);
             pump(state);
         }
         FromWorker::Progress { job, fraction } => {
-            state.jobs.update(|jobs| {
-                if let Some(j) = jobs.iter_mut().find(|j| j.id == job) {
-                    j.progress = fraction;
-                }
-            });
+            let share = with_engine(slot, |e| e.busy.map(|(_, s)| s.index)).flatten().unwrap_or(0);
+            if let Some(fraction) = in_flight::progress(job, share, fraction) {
+                state.jobs.update(|jobs| {
+                    if let Some(j) = jobs.iter_mut().find(|j| j.id == job) {
+                        j.progress = fraction;
+                    }
+                });
+            }
         }
         FromWorker::Done { job, report, picture } => {
+            let share = with_engine(slot, |e| e.busy.map(|(_, s)| s.index)).flatten().unwrap_or(0);
             let pixels = Reflect::get(&data, &"payload".into())
                 .ok()
                 .and_then(|p| p.dyn_into::<Array>().ok())
                 .and_then(|p| p.get(0).dyn_into::<Uint8Array>().ok())
                 .map(|a| a.to_vec())
                 .unwrap_or_default();
-            finish_job(
-                state,
-                job,
-                report,
-                Picture {
-                    rows: picture.rows,
-                    columns: picture.columns,
-                    columns_per_second: picture.columns_per_second,
-                    pixels,
-                },
-            );
+            match in_flight::share_done(job, share, report, picture, pixels) {
+                Some(Ok((report, picture))) => finish_job(state, job, report, picture),
+                Some(Err(message)) => fail_job(state, job, message),
+                None => {}
+            }
+            idle(state, slot);
         }
         FromWorker::Failed { job, message } => {
-            forget_file(job);
-            set_status(state, job, JobStatus::Failed(message));
-            idle(state);
+            fail_job(state, job, message);
+            idle(state, slot);
         }
     }
 }
@@ -309,6 +328,7 @@ fn fail_waiting(state: AppState, message: &str) {
         q.files.drain().map(|(id, _)| id).collect()
     });
     for job in waiting {
+        in_flight::abandon(job);
         set_status(state, job, JobStatus::Failed(message.to_string()));
     }
 }
@@ -324,12 +344,20 @@ fn set_status(state: AppState, job: u32, status: JobStatus) {
     });
 }
 
+/// Job `job` failed (on any of its shares): its row says why, once.
+fn fail_job(state: AppState, job: u32, message: String) {
+    if in_flight::abandon(job) {
+        forget_file(job);
+        set_status(state, job, JobStatus::Failed(message));
+    }
+}
+
 fn forget_file(job: u32) -> Option<File> {
     QUEUE.with(|q| q.borrow_mut().files.remove(&job))
 }
 
-fn idle(state: AppState) {
-    ENGINE.with(|e| e.borrow_mut().as_mut().map(|e| e.busy = None));
+fn idle(state: AppState, slot: usize) {
+    with_engine(slot, |e| e.busy = None);
     pump(state);
 }
 
@@ -361,7 +389,7 @@ fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, pic
     };
     let id = record.id.clone();
     if let Some(file) = file {
-        PLAYABLE.with(|p| p.borrow_mut().insert(id.clone(), (file, None)));
+        super::playable::keep(&id, file);
     }
     state.pictures.update(|p| {
         p.insert(id.clone(), Arc::new(picture));
@@ -388,11 +416,20 @@ fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, pic
             }
         }
     });
-    idle(state);
 }
 
-/// Sends the switched-on models to the worker (after a start, or when the choice changes).
+/// Sends the switched-on models to every worker (when the choice changes).
 pub fn send_models(state: AppState) {
+    REQUEST.with(|r| r.set(r.get() + 1));
+    let slots = ENGINES.with(|e| e.borrow().len());
+    for slot in 0..slots {
+        send_models_to(state, slot);
+    }
+    refresh_status(state);
+}
+
+/// Sends the current request's models to the worker in `slot`, if it has started.
+fn send_models_to(state: AppState, slot: usize) {
     let entries = state.models.get_untracked();
     // The user's own models first: when one does a task a shipped model also does, it wins.
     let mut chosen: Vec<_> = entries.iter().filter(|m| m.enabled).collect();
@@ -405,20 +442,14 @@ pub fn send_models(state: AppState) {
             payload.push(Uint8Array::from(onnx.as_slice()).into());
         }
     }
-    let sent = ENGINE.with(|e| {
-        let mut engine = e.borrow_mut();
-        let engine = engine.as_mut().filter(|e| e.ready)?;
-        engine.request += 1;
-        engine.models_ready = false;
-        let (backbones, bytes) = super::backbones::payload(&bundles);
-        payload.extend(bytes.into_iter().map(JsValue::from));
-        let message = ToWorker::LoadModels { request: engine.request, bundles, backbones };
-        Some(post(&engine.worker, &message, payload))
-    });
-    match sent {
-        Some(Ok(())) => state.engine.set(EngineStatus::LoadingModels),
-        Some(Err(e)) => state.engine.set(EngineStatus::Failed(e)),
-        None => {}
+    let request = REQUEST.with(Cell::get);
+    let worker = with_engine(slot, |e| e.ready.then(|| e.worker.clone())).flatten();
+    let Some(worker) = worker else { return };
+    let (backbones, bytes) = super::backbones::payload(&bundles);
+    payload.extend(bytes.into_iter().map(JsValue::from));
+    let message = ToWorker::LoadModels { request, bundles, backbones };
+    if let Err(e) = post(&worker, &message, payload) {
+        fail_pool(state, e);
     }
 }
 
@@ -430,7 +461,7 @@ pub fn enqueue(state: AppState, files: Vec<(String, File)>) {
         for (name, file) in files {
             q.next_job += 1;
             let id = q.next_job;
-            added.push(Job { id, name, size: file.size(), status: JobStatus::Queued, progress: 0.0, track_id: None });
+            added.push(Job { id, name, size: file.size(), status: JobStatus::Queued, progress: 0.0, workers: 0, track_id: None });
             q.files.insert(id, file);
             q.order.push_back(id);
         }
@@ -439,40 +470,66 @@ pub fn enqueue(state: AppState, files: Vec<(String, File)>) {
     pump(state);
 }
 
-/// Sends the next queued file when the worker is free.
+/// The next waiting file, and whether another waits after it.
+fn next_file() -> Option<(u32, File, bool)> {
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        while let Some(id) = q.order.pop_front() {
+            if let Some(file) = q.files.get(&id).cloned() {
+                let more = q.order.iter().any(|other| q.files.contains_key(other));
+                return Some((id, file, more));
+            }
+        }
+        None
+    })
+}
+
+/// Gives waiting files to free workers: one file each while several wait, and the last one
+/// split in shares over every worker still free.
 fn pump(state: AppState) {
     if let EngineStatus::Failed(message) = state.engine.get_untracked() {
         fail_waiting(state, &message);
         return;
     }
-    let next = ENGINE.with(|e| {
-        let mut engine = e.borrow_mut();
-        let engine = engine.as_mut().filter(|e| e.ready && e.models_ready && e.busy.is_none())?;
-        let job = QUEUE.with(|q| {
-            let mut q = q.borrow_mut();
-            while let Some(id) = q.order.pop_front() {
-                if let Some(file) = q.files.get(&id) {
-                    return Some((id, file.clone()));
-                }
+    loop {
+        let request = REQUEST.with(Cell::get);
+        let free: Vec<usize> = ENGINES.with(|e| {
+            let engines = e.borrow();
+            (0..engines.len()).filter(|&s| engines[s].as_ref().is_some_and(|e| e.free(request))).collect()
+        });
+        if free.is_empty() {
+            return;
+        }
+        let Some((job, file, more)) = next_file() else { return };
+        let slots = if more { &free[..1] } else { &free[..] };
+        let count = slots.len() as u32;
+        in_flight::begin(job, count);
+        state.jobs.update(|jobs| {
+            if let Some(j) = jobs.iter_mut().find(|j| j.id == job) {
+                j.status = JobStatus::Running;
+                j.workers = count;
             }
-            None
-        })?;
-        engine.busy = Some(job.0);
-        engine.last_heard = js_sys::Date::now();
-        Some((job, engine.worker.clone()))
-    });
-    let Some(((job, file), worker)) = next else { return };
-    set_status(state, job, JobStatus::Running);
-    // The worker reads the file, once it has checked its size: the page never holds its bytes.
-    if let Err(message) = post(&worker, &ToWorker::Analyze { job, name: file.name() }, vec![file.into()]) {
-        forget_file(job);
-        set_status(state, job, JobStatus::Failed(message));
-        idle(state);
+        });
+        for (index, &slot) in slots.iter().enumerate() {
+            let share = Share { index: index as u32, count };
+            let worker = with_engine(slot, |e| {
+                e.busy = Some((job, share));
+                e.last_heard = js_sys::Date::now();
+                e.worker.clone()
+            });
+            let Some(worker) = worker else { continue };
+            // The worker reads the file, once it has checked its size: the page never holds its bytes.
+            let message = ToWorker::Analyze { job, name: file.name(), share };
+            if let Err(message) = post(&worker, &message, vec![file.clone().into()]) {
+                fail_job(state, job, message);
+                with_engine(slot, |e| e.busy = None);
+            }
+        }
     }
 }
 
-/// Cancels the batch: no further file goes to the worker and the rows still waiting say so.
-/// The file being classified finishes and is kept, like every file classified before it.
+/// Cancels the batch: no further file goes to a worker and the rows still waiting say so.
+/// The files being classified finish and are kept, like every file classified before them.
 pub fn cancel(state: AppState) {
     let waiting: Vec<u32> = QUEUE.with(|q| {
         let mut q = q.borrow_mut();

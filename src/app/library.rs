@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use super::db::{self, js_error};
-use super::engine::forget_audio;
+use super::playable::forget_audio;
 use super::export::{tasks_of, to_csv, to_json};
 use super::format::{clock, percent};
 use super::query::{Query, SortKey, keys_in_use, labels_in_use, tempo_bound};

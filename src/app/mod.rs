@@ -16,6 +16,7 @@ macro_rules! browser_modules {
 browser_modules!(
     backbones,
     batch,
+    bundle_store,
     catalog,
     db,
     descriptors,
@@ -23,9 +24,11 @@ browser_modules!(
     engine,
     fetch,
     files,
+    in_flight,
     library,
     model_picker,
     player,
+    playable,
     spectrogram,
     state,
     timeline,
@@ -127,7 +130,13 @@ mod root {
             EngineStatus::Failed(e) => e,
         };
         let ready = move || state.engine.get() == EngineStatus::Ready;
-        view! { <p class="engine" class:ready=ready role="status" data-testid="engine">{text}</p> }
+        let workers = engine::pool_size();
+        let title = format!("{workers} analyser(s) in Web Workers, one per processor core");
+        view! {
+            <p class="engine" class:ready=ready role="status" data-testid="engine" data-workers=workers title=title>
+                {text}
+            </p>
+        }
     }
 
     #[component]

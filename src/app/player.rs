@@ -5,7 +5,7 @@ use leptos::html::Audio;
 use leptos::prelude::*;
 
 use super::descriptors::DescriptorView;
-use super::engine::audio_url;
+use super::playable::audio_url;
 use super::format::clock;
 use super::spectrogram::Spectrogram;
 use super::state::use_state;
@@ -16,7 +16,7 @@ use super::verdicts::Verdicts;
 pub fn TrackView() -> impl IntoView {
     let state = use_state();
     let audio = NodeRef::<Audio>::new();
-    // This session's file of the track, made playable when it is shown (engine::audio_url).
+    // This session's file of the track, made playable when it is shown (playable::audio_url).
     let url = move || state.selected.get().and_then(|id| audio_url(&id));
     // A new track starts at 0.
     Effect::new(move |_| {

@@ -42,6 +42,8 @@ pub struct Job {
     pub status: JobStatus,
     /// Fraction done (0–1).
     pub progress: f64,
+    /// Workers classifying it at once (it is split in that many shares), once running.
+    pub workers: u32,
     /// The library track it became.
     pub track_id: Option<String>,
 }

@@ -314,6 +314,35 @@ try {
     assert.equal(await count(), 0);
   });
 
+  await step('a file split over two workers gets the report one worker gives', async () => {
+    const reports = {};
+    for (const workers of [1, 2]) {
+      const url = new URL(server.url);
+      url.searchParams.set('workers', String(workers));
+      await page.goto(url.toString());
+      await waitReady();
+      assert.equal(await page.getAttribute('[data-testid=engine]', 'data-workers'), String(workers));
+      // Alone in the batch, the file goes to every free worker in shares.
+      await page.setInputFiles('[data-testid=file-input]', audio('music_12s_22050_mono.flac'));
+      await batchFinished(1);
+      assert.equal(await page.getAttribute('[data-testid=job]', 'data-workers'), String(workers));
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-json]')]);
+      const json = JSON.parse(await readFile(await download.path(), 'utf8'));
+      reports[workers] = json.filter((t) => t.name === 'music_12s_22050_mono.flac').sort((a, b) => b.added_ms - a.added_ms)[0].report;
+    }
+    const [one, two] = [reports[1], reports[2]];
+    assert.ok(one.segments.length >= 2, 'at least one segment for each worker');
+    assert.deepEqual(two.segments, one.segments);
+    assert.deepEqual(two.descriptors, one.descriptors);
+    assert.deepEqual(Object.keys(two.tasks), Object.keys(one.tasks));
+    for (const [task, verdict] of Object.entries(one.tasks)) {
+      assert.equal(two.tasks[task].label, verdict.label, task);
+      for (const [label, score] of Object.entries(verdict.scores)) {
+        assert.ok(Math.abs(two.tasks[task].scores[label] - score) < 1e-5, `${task} ${label}: ${two.tasks[task].scores[label]} vs ${score}`);
+      }
+    }
+  });
+
   await step('no request left the origin, no CSP violation, no panic', async () => {
     const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
     assert.deepEqual(foreign, [], 'requests to other origins');

@@ -86,6 +86,24 @@ try {
     await rm(folder, { recursive: true });
   });
 
+  await step('a file split over both workers crashes both: its row fails once, both restart, the next file is split again', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'musicat-crash-'));
+    await copyFile(audio('music_12s_22050_mono.flac'), join(folder, 'crash-alone.flac'));
+    const before = (await jobs()).length;
+    await page.setInputFiles('[data-testid=file-input]', [join(folder, 'crash-alone.flac')]);
+    await finished(before + 1);
+    const row = (await jobs()).at(-1);
+    assert.equal(row.status, 'failed');
+    assert.match(row.text, /analyser stopped on this file .*simulated worker crash.*restarted/, row.text);
+    await page.waitForSelector('[data-testid=engine].ready');
+    await page.setInputFiles('[data-testid=file-input]', [audio('music_12s_22050_mono.flac')]);
+    await finished(before + 2);
+    assert.equal((await jobs()).at(-1).status, 'done');
+    const workers = await page.getAttribute('[data-testid=engine]', 'data-workers');
+    assert.equal(await page.locator('[data-testid=job]').last().getAttribute('data-workers'), workers);
+    await rm(folder, { recursive: true });
+  });
+
   await step('the worker hangs in the middle of a file: the watchdog fails that row, restarts it, the next files finish', async () => {
     const url = new URL(s.url);
     url.searchParams.set('stall', '3');

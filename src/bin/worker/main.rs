@@ -15,6 +15,7 @@ mod worker {
     use musicat::features::MelThumbnail;
     use musicat::model::backbone::BackboneCache;
     use musicat::model::runner::Activation;
+    use musicat::share::Share;
     use musicat::worker_api::{BundleSource, FromWorker, ModelSummary, PictureShape, ToWorker};
     use musicat::{Analyzer, AudioStream, ModelBundle, Models};
     use serde::Serialize;
@@ -128,25 +129,26 @@ mod worker {
     }
 
     /// Reads the file of job `job` (`payload[0]`, checked against the size limit first) and classifies it.
-    async fn read_and_analyze(data: JsValue, job: u32, name: String) {
+    async fn read_and_analyze(data: JsValue, job: u32, name: String, share: Share) {
         let item = Reflect::get(&data, &"payload".into())
             .ok()
             .and_then(|p| p.dyn_into::<Array>().ok())
             .map(|p| p.get(0))
             .unwrap_or(JsValue::UNDEFINED);
         match super::file::read(item).await {
-            Ok(bytes) => analyze(job, &name, bytes),
+            Ok(bytes) => analyze(job, &name, bytes, share),
             Err(message) => post(&FromWorker::Failed { job, message }, Vec::new()),
         }
     }
 
-    fn analyze(job: u32, name: &str, bytes: Vec<u8>) {
+    fn analyze(job: u32, name: &str, bytes: Vec<u8>, share: Share) {
         let outcome = MODELS.with(|m| {
             let models = m.borrow();
             let models = models.as_ref().ok_or_else(|| "no model is loaded: pick one in Models".to_string())?;
             let extension = name.rsplit_once('.').map(|(_, e)| e);
             let stream = AudioStream::open_bytes(bytes, extension).map_err(|e| e.to_string())?;
-            let mut analyzer = Analyzer::new(models).with_descriptors();
+            let analyzer = Analyzer::new(models).with_share(share);
+            let mut analyzer = if share.index == 0 { analyzer.with_descriptors() } else { analyzer };
             let mut picture = MelThumbnail::new(PICTURE_ROWS, PICTURE_COLUMNS_PER_SECOND);
             let mut source = PictureSource::choose(models.bundles().iter().map(|b| &b.sidecar.features));
             let mut last = 0.0;
@@ -191,7 +193,9 @@ mod worker {
             Ok(ToWorker::LoadModels { request, bundles, backbones }) => {
                 load_models(&data, request, bundles, &backbones)
             }
-            Ok(ToWorker::Analyze { job, name }) => wasm_bindgen_futures::spawn_local(read_and_analyze(data, job, name)),
+            Ok(ToWorker::Analyze { job, name, share }) => {
+                wasm_bindgen_futures::spawn_local(read_and_analyze(data, job, name, share))
+            }
             Err(e) => web_sys::console::error_1(&format!("musicat worker: unreadable message: {e}").into()),
         }
     }
