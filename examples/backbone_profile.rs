@@ -15,7 +15,7 @@ fn main() -> TractResult<()> {
     let mut model = tract_onnx::onnx().model_for_path(path)?;
     let first = if std::env::var_os("SYMBOLIC_BATCH").is_some() { model.sym("batch").to_dim() } else { batch.to_dim() };
     model = model.with_input_fact(0, f32::fact([first, 187.to_dim(), 96.to_dim()]).into())?;
-    let plan = model.into_optimized()?.into_runnable()?;
+    let plan = musicat::model::runner::optimized(model)?.into_runnable()?;
     // Values spread like musicnn's log10(10000·mel + 1) input (0–4), pseudo-random.
     let mut seed = 12345u32;
     let input: Tensor = tract_ndarray::Array3::<f32>::from_shape_fn(shape, |_| {

@@ -70,7 +70,7 @@ impl OnnxRunner {
         // The ONNX output names, taken before optimisation renames nodes (tract names outlets by node).
         let output_names: Vec<String> =
             model.output_outlets().map_err(onnx_error)?.iter().map(|o| model.node(o.node).name.clone()).collect();
-        let typed = model.into_optimized().map_err(|e| RunnerError::Mismatch(format!("{e:#}")))?;
+        let typed = optimized(model).map_err(|e| RunnerError::Mismatch(format!("{e:#}")))?;
         let mut output_widths = Vec::new();
         for i in 0..output_names.len() {
             let fact = typed.output_fact(i).map_err(onnx_error)?;
@@ -202,6 +202,15 @@ pub fn threads() -> usize {
 }
 
 /// Parses ONNX bytes, refusing graphs that would make tract panic.
+/// Optimises a model the way every model here is run. tract's direct spatial convolution is
+/// switched off: it takes musicnn's frequency-major front-end convolutions (output rows of 187
+/// frames) and ran them at 115 ms per patch natively against 47 ms as im2col and a matrix
+/// product (`examples/backbone_profile.rs`; wasm never picks it).
+pub fn optimized(model: InferenceModel) -> TractResult<TypedModel> {
+    let knobs = tract_onnx::tract_core::knobs::KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", "true")])?;
+    knobs.enter(|| model.into_optimized())
+}
+
 fn parse(onnx: &[u8]) -> Result<InferenceModel, RunnerError> {
     let framework = tract_onnx::onnx();
     let proto = framework

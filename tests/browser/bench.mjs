@@ -1,7 +1,7 @@
 // Benchmark (not a test): serves DIST, loads the app in headless Chromium and prints the
 // first-load time, the drop-to-verdict time of a 30-second and a 3-minute track, the longest
 // main-thread task meanwhile, and the gzipped sizes of the wasm, JS and models.
-//   DIST=<dist dir> node bench.mjs
+//   DIST=<dist dir> [WORKERS=N] node bench.mjs
 import { chromium } from 'playwright-core';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
@@ -62,7 +62,8 @@ await page.addInitScript(() => {
 });
 
 let started = Date.now();
-await page.goto(server.url);
+// WORKERS=N sets the app's worker pool (default: one per core).
+await page.goto(process.env.WORKERS ? `${server.url}?workers=${process.env.WORKERS}` : server.url);
 await page.waitForSelector('[data-testid=engine].ready');
 console.log(`first load (navigation to models loaded): ${Date.now() - started} ms`);
 await page.evaluate(() => { window.__longest = 0; });
