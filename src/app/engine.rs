@@ -176,27 +176,34 @@ fn start_worker(state: AppState, slot: usize) {
     });
 }
 
-/// The pool's status for the badge: ready once every worker holds the current models.
+/// The pool's status for the badge: ready as soon as one worker holds the current models (files
+/// dropped meanwhile go to it; the others join as they load).
 fn refresh_status(state: AppState) {
     if matches!(state.engine.get_untracked(), EngineStatus::Failed(_)) {
         return;
     }
     let request = REQUEST.with(Cell::get);
-    let status = ENGINES.with(|e| {
+    let (status, ready) = ENGINES.with(|e| {
         let engines = e.borrow();
         let running: Vec<&Engine> = engines.iter().flatten().collect();
-        if running.iter().any(|e| !e.ready) || running.is_empty() {
-            EngineStatus::Starting
-        } else if running.iter().any(|e| e.answered.map(|(r, _)| r) != Some(request)) {
-            EngineStatus::LoadingModels
-        } else if running.iter().all(|e| e.answered == Some((request, true))) {
+        let ready = running.iter().filter(|e| e.answered == Some((request, true))).count() as u32;
+        let answered = running.iter().filter(|e| e.answered.map(|(r, _)| r) == Some(request)).count();
+        let status = if ready > 0 {
             EngineStatus::Ready
-        } else {
+        } else if !running.is_empty() && answered == running.len() {
             EngineStatus::NoModels
-        }
+        } else if running.iter().any(|e| e.ready) {
+            EngineStatus::LoadingModels
+        } else {
+            EngineStatus::Starting
+        };
+        (status, ready)
     });
     if state.engine.get_untracked() != status {
         state.engine.set(status);
+    }
+    if state.workers_ready.get_untracked() != ready {
+        state.workers_ready.set(ready);
     }
 }
 

@@ -133,7 +133,15 @@ mod root {
         let workers = engine::pool_size();
         let title = format!("{workers} analyser(s) in Web Workers, one per processor core");
         view! {
-            <p class="engine" class:ready=ready role="status" data-testid="engine" data-workers=workers title=title>
+            <p
+                class="engine"
+                class:ready=ready
+                role="status"
+                data-testid="engine"
+                data-workers=workers
+                data-workers-ready=move || state.workers_ready.get()
+                title=title
+            >
                 {text}
             </p>
         }

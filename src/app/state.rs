@@ -104,6 +104,8 @@ pub struct AppState {
     pub pictures: RwSignal<HashMap<String, Arc<Picture>>>,
     pub models: RwSignal<Vec<ModelEntry>>,
     pub engine: RwSignal<EngineStatus>,
+    /// Workers holding the current models (the engine is ready from the first one on).
+    pub workers_ready: RwSignal<u32>,
     /// Messages for the user that belong to no file (newest last).
     pub notices: RwSignal<Vec<String>>,
     /// The player's current time, in seconds.
@@ -122,6 +124,7 @@ impl AppState {
             pictures: RwSignal::new(HashMap::new()),
             models: RwSignal::new(Vec::new()),
             engine: RwSignal::new(EngineStatus::Starting),
+            workers_ready: RwSignal::new(0),
             notices: RwSignal::new(Vec::new()),
             time: RwSignal::new(0.0),
             seek: RwSignal::new(None),

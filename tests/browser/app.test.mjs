@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from './serve.mjs';
-import { longestMainThreadTask, session as start, TIMEOUT } from './harness.mjs';
+import { allWorkersReady, longestMainThreadTask, session as start, TIMEOUT } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -320,7 +320,7 @@ try {
       const url = new URL(server.url);
       url.searchParams.set('workers', String(workers));
       await page.goto(url.toString());
-      await waitReady();
+      await allWorkersReady(page);
       assert.equal(await page.getAttribute('[data-testid=engine]', 'data-workers'), String(workers));
       // Alone in the batch, the file goes to every free worker in shares.
       await page.setInputFiles('[data-testid=file-input]', audio('music_12s_22050_mono.flac'));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, chromiumOptions } from './serve.mjs';
-import { longestMainThreadTask } from './harness.mjs';
+import { allWorkersReady, longestMainThreadTask } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(process.env.DIST ?? join(here, '../../dist'));
@@ -65,7 +65,10 @@ let started = Date.now();
 // WORKERS=N sets the app's worker pool (default: one per core).
 await page.goto(process.env.WORKERS ? `${server.url}?workers=${process.env.WORKERS}` : server.url);
 await page.waitForSelector('[data-testid=engine].ready');
-console.log(`first load (navigation to models loaded): ${Date.now() - started} ms`);
+console.log(`first load (navigation to models loaded in the first worker): ${Date.now() - started} ms`);
+await allWorkersReady(page);
+const workers = await page.getAttribute('[data-testid=engine]', 'data-workers');
+console.log(`all ${workers} workers ready: ${Date.now() - started} ms`);
 await page.evaluate(() => { window.__longest = 0; });
 
 // Everything classified is traced, for the CPU time of the page's longest task.

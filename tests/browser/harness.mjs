@@ -119,3 +119,11 @@ export async function longestMainThreadTask(context, page, body) {
   const max = (key) => Math.max(...tasks.map((t) => (t[key] ?? 0) / 1000));
   return { wall: max('dur'), cpu: max('tdur'), tasks: tasks.length };
 }
+
+/** Waits until every worker of the app's pool holds the models (the badge is ready from the first). */
+export async function allWorkersReady(page) {
+  await page.waitForFunction(() => {
+    const badge = document.querySelector('[data-testid=engine].ready');
+    return badge && badge.dataset.workersReady === badge.dataset.workers;
+  });
+}

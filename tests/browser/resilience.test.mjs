@@ -10,7 +10,7 @@ import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { session } from './harness.mjs';
+import { allWorkersReady, session } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -95,7 +95,7 @@ try {
     const row = (await jobs()).at(-1);
     assert.equal(row.status, 'failed');
     assert.match(row.text, /analyser stopped on this file .*simulated worker crash.*restarted/, row.text);
-    await page.waitForSelector('[data-testid=engine].ready');
+    await allWorkersReady(page);
     await page.setInputFiles('[data-testid=file-input]', [audio('music_12s_22050_mono.flac')]);
     await finished(before + 2);
     assert.equal((await jobs()).at(-1).status, 'done');
