@@ -94,6 +94,40 @@ pub struct PictureShape {
     pub columns_per_second: f64,
 }
 
+/// Milliseconds a worker spent in each stage of one file (or of its share of one file).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageMs {
+    /// Demuxing, decoding and downmixing.
+    pub decode: f64,
+    /// Sample-rate conversion.
+    pub resample: f64,
+    /// STFT, mel filterbank and decibels.
+    pub mel: f64,
+    /// Model inference.
+    pub inference: f64,
+    /// Tempo, key, loudness, energy and danceability.
+    pub descriptors: f64,
+}
+
+impl StageMs {
+    /// One line for people: `decode 120 ms · inference 2,310 ms …`, the stages that took time.
+    pub fn summary(&self) -> String {
+        let stages = [
+            ("decode", self.decode),
+            ("resample", self.resample),
+            ("mel", self.mel),
+            ("inference", self.inference),
+            ("descriptors", self.descriptors),
+        ];
+        stages
+            .iter()
+            .filter(|(_, ms)| *ms >= 0.5)
+            .map(|(name, ms)| format!("{name} {ms:.0} ms"))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
+
 /// What the worker tells the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -124,6 +158,9 @@ pub enum FromWorker {
         report: TrackReport,
         /// The spectrogram picture's shape.
         picture: PictureShape,
+        /// Time spent in each stage.
+        #[serde(default)]
+        stages: StageMs,
     },
     /// A job that could not be classified, with a message for the user.
     Failed {
@@ -152,6 +189,13 @@ mod tests {
         let failed = FromWorker::Failed { job: 1, message: "no".into() };
         let back: FromWorker = serde_json::from_str(&serde_json::to_string(&failed).unwrap()).unwrap();
         assert_eq!(back, failed);
+    }
+
+    #[test]
+    fn stage_times_read_as_one_line() {
+        let stages = StageMs { decode: 120.4, resample: 0.2, mel: 23.0, inference: 2310.0, descriptors: 480.0 };
+        assert_eq!(stages.summary(), "decode 120 ms · mel 23 ms · inference 2310 ms · descriptors 480 ms");
+        assert_eq!(StageMs::default().summary(), "");
     }
 
     #[test]

@@ -41,6 +41,13 @@ pub fn Batch() -> impl IntoView {
             JobStatus::Failed(message) => ("failed", message.clone()),
             JobStatus::Cancelled => ("cancelled", "cancelled".to_string()),
         };
+        // Where the time went, per worker: shown on hover, and read by the browser benchmark.
+        let stages = serde_json::to_string(&job.stages).unwrap_or_default();
+        let stage_summary = match job.stages.as_slice() {
+            [] => String::new(),
+            [one] => one.summary(),
+            many => many.iter().enumerate().map(|(i, s)| format!("worker {}: {}", i + 1, s.summary())).collect::<Vec<_>>().join("\n"),
+        };
         let track = job.track_id.clone();
         let selectable = track.is_some();
         let select = move |_| {
@@ -59,7 +66,9 @@ pub fn Batch() -> impl IntoView {
                 </button>
                 <span class="job-size">{bytes(job.size)}</span>
                 <progress max="1" value=job.progress aria-label=format!("progress of {}", job.name)></progress>
-                <span class="job-status" data-testid="job-status">{text}</span>
+                <span class="job-status" data-testid="job-status" data-stages=stages title=stage_summary>
+                    {text}
+                </span>
             </li>
         }
     };

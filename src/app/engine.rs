@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::share::Share;
-use crate::worker_api::{BundleSource, FromWorker, ToWorker};
+use crate::worker_api::{BundleSource, FromWorker, StageMs, ToWorker};
 use js_sys::{Array, Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -305,7 +305,7 @@ fn on_message(state: AppState, slot: usize, event: MessageEvent) {
                 });
             }
         }
-        FromWorker::Done { job, report, picture } => {
+        FromWorker::Done { job, report, picture, stages } => {
             let share = with_engine(slot, |e| e.busy.map(|(_, s)| s.index)).flatten().unwrap_or(0);
             let pixels = Reflect::get(&data, &"payload".into())
                 .ok()
@@ -313,8 +313,8 @@ fn on_message(state: AppState, slot: usize, event: MessageEvent) {
                 .and_then(|p| p.get(0).dyn_into::<Uint8Array>().ok())
                 .map(|a| a.to_vec())
                 .unwrap_or_default();
-            match in_flight::share_done(job, share, report, picture, pixels) {
-                Some(Ok((report, picture))) => finish_job(state, job, report, picture),
+            match in_flight::share_done(job, share, report, picture, pixels, stages) {
+                Some(Ok((report, picture, stages))) => finish_job(state, job, report, picture, stages),
                 Some(Err(message)) => fail_job(state, job, message),
                 None => {}
             }
@@ -368,7 +368,7 @@ fn idle(state: AppState, slot: usize) {
     pump(state);
 }
 
-fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, picture: Picture) {
+fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, picture: Picture, stages: Vec<StageMs>) {
     let file = forget_file(job);
     let known = state.jobs.with_untracked(|jobs| jobs.iter().find(|j| j.id == job).map(|j| (j.name.clone(), j.size)));
     let (name, size) = known.unwrap_or_else(|| (format!("file {job}"), file.as_ref().map_or(0.0, |f| f.size())));
@@ -405,6 +405,7 @@ fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, pic
     state.jobs.update(|jobs| {
         if let Some(j) = jobs.iter_mut().find(|j| j.id == job) {
             j.track_id = Some(id.clone());
+            j.stages = stages;
         }
     });
     set_status(state, job, JobStatus::Done);
@@ -468,7 +469,7 @@ pub fn enqueue(state: AppState, files: Vec<(String, File)>) {
         for (name, file) in files {
             q.next_job += 1;
             let id = q.next_job;
-            added.push(Job { id, name, size: file.size(), status: JobStatus::Queued, progress: 0.0, workers: 0, track_id: None });
+            added.push(Job { id, name, size: file.size(), status: JobStatus::Queued, progress: 0.0, workers: 0, track_id: None, stages: Vec::new() });
             q.files.insert(id, file);
             q.order.push_back(id);
         }

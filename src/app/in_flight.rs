@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::report::TrackReport;
 use crate::share::{merge, merge_pictures};
-use crate::worker_api::PictureShape;
+use crate::worker_api::{PictureShape, StageMs};
 
 use super::state::Picture;
 
@@ -14,8 +14,8 @@ use super::state::Picture;
 struct Running {
     /// Each share's fraction done.
     progress: Vec<f64>,
-    /// Each share's result, once in.
-    parts: Vec<Option<(TrackReport, Picture)>>,
+    /// Each share's result and stage times, once in.
+    parts: Vec<Option<(TrackReport, Picture, StageMs)>>,
 }
 
 thread_local! {
@@ -38,6 +38,9 @@ pub fn progress(job: u32, share: u32, fraction: f64) -> Option<f64> {
     })
 }
 
+/// What a finished job leaves: its report, picture and each share's stage times.
+pub type Finished = (TrackReport, Picture, Vec<StageMs>);
+
 /// Records share `share`'s result. Once every share is in, the job leaves the flight with its
 /// merged report and picture (or why they cannot be merged); `None` while shares are missing
 /// or when the job is no longer in flight (it failed on another share).
@@ -47,20 +50,28 @@ pub fn share_done(
     report: TrackReport,
     shape: PictureShape,
     pixels: Vec<u8>,
-) -> Option<Result<(TrackReport, Picture), String>> {
+    stages: StageMs,
+) -> Option<Result<Finished, String>> {
     let picture = Picture { rows: shape.rows, columns: shape.columns, columns_per_second: shape.columns_per_second, pixels };
     let finished = RUNNING.with(|r| {
         let mut running = r.borrow_mut();
         let entry = running.get_mut(&job)?;
-        *entry.parts.get_mut(share as usize)? = Some((report, picture));
+        *entry.parts.get_mut(share as usize)? = Some((report, picture, stages));
         if entry.parts.iter().any(Option::is_none) {
             return None;
         }
         running.remove(&job)
     })?;
-    let (reports, pictures): (Vec<TrackReport>, Vec<Picture>) = finished.parts.into_iter().flatten().unzip();
+    let mut reports = Vec::new();
+    let mut pictures = Vec::new();
+    let mut times = Vec::new();
+    for (report, picture, stages) in finished.parts.into_iter().flatten() {
+        reports.push(report);
+        pictures.push(picture);
+        times.push(stages);
+    }
     if reports.len() == 1 {
-        return reports.into_iter().zip(pictures).next().map(Ok);
+        return reports.into_iter().zip(pictures).next().map(|(r, p)| Ok((r, p, times)));
     }
     let report = merge(reports).map_err(|e| e.to_string());
     let first = &pictures[0];
@@ -68,7 +79,7 @@ pub fn share_done(
     let (columns, pixels) = merge_pictures(first.rows as usize, &widths);
     let picture =
         Picture { rows: first.rows, columns: columns as u32, columns_per_second: first.columns_per_second, pixels };
-    Some(report.map(|report| (report, picture)))
+    Some(report.map(|report| (report, picture, times)))
 }
 
 /// The job leaves the flight (it failed): true if it was in flight, so its failure is reported

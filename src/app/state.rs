@@ -46,6 +46,8 @@ pub struct Job {
     pub workers: u32,
     /// The library track it became.
     pub track_id: Option<String>,
+    /// Time each worker on it spent per stage, once done.
+    pub stages: Vec<crate::worker_api::StageMs>,
 }
 
 /// A track's spectrogram picture (grey levels, row-major, row 0 = highest band).

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from './serve.mjs';
-import { allWorkersReady, longestMainThreadTask, session as start, TIMEOUT } from './harness.mjs';
+import { allWorkersReady, longestMainThreadTask, session as start, TIMEOUT, wav } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -315,6 +315,10 @@ try {
   });
 
   await step('a file split over two workers gets the report one worker gives', async () => {
+    // 30 s: six 5-s slices, two for the first share (it also measures the descriptors), four for the second.
+    const folder = await mkdtemp(join(tmpdir(), 'musicat-split-'));
+    const track = join(folder, 'split_30s.wav');
+    await writeFile(track, wav(30));
     const reports = {};
     for (const workers of [1, 2]) {
       const url = new URL(server.url);
@@ -323,15 +327,21 @@ try {
       await allWorkersReady(page);
       assert.equal(await page.getAttribute('[data-testid=engine]', 'data-workers'), String(workers));
       // Alone in the batch, the file goes to every free worker in shares.
-      await page.setInputFiles('[data-testid=file-input]', audio('music_12s_22050_mono.flac'));
+      await page.setInputFiles('[data-testid=file-input]', track);
       await batchFinished(1);
       assert.equal(await page.getAttribute('[data-testid=job]', 'data-workers'), String(workers));
+      // Each worker's time per stage: only the first share measures the descriptors.
+      const stages = JSON.parse(await page.getAttribute('[data-testid=job-status]', 'data-stages'));
+      assert.equal(stages.length, workers);
+      assert.ok(stages.every((s) => s.decode > 0 && s.inference > 0), JSON.stringify(stages));
+      assert.ok(stages[0].descriptors > 0 && stages.slice(1).every((s) => s.descriptors === 0), JSON.stringify(stages));
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-json]')]);
       const json = JSON.parse(await readFile(await download.path(), 'utf8'));
-      reports[workers] = json.filter((t) => t.name === 'music_12s_22050_mono.flac').sort((a, b) => b.added_ms - a.added_ms)[0].report;
+      reports[workers] = json.filter((t) => t.name === 'split_30s.wav').sort((a, b) => b.added_ms - a.added_ms)[0].report;
     }
     const [one, two] = [reports[1], reports[2]];
-    assert.ok(one.segments.length >= 2, 'at least one segment for each worker');
+    await rm(folder, { recursive: true });
+    assert.equal(one.segments.length, 6);
     assert.deepEqual(two.segments, one.segments);
     assert.deepEqual(two.descriptors, one.descriptors);
     assert.deepEqual(Object.keys(two.tasks), Object.keys(one.tasks));

@@ -9,32 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, chromiumOptions } from './serve.mjs';
-import { allWorkersReady, longestMainThreadTask } from './harness.mjs';
+import { allWorkersReady, longestMainThreadTask, wav } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(process.env.DIST ?? join(here, '../../dist'));
 
-/** A stereo 44.1 kHz 16-bit WAV of `seconds` of chords, beats and a little noise. */
-function wav(seconds) {
-  const rate = 44100, frames = Math.round(seconds * rate);
-  const buffer = Buffer.alloc(44 + frames * 4);
-  buffer.write('RIFF', 0); buffer.writeUInt32LE(36 + frames * 4, 4); buffer.write('WAVEfmt ', 8);
-  buffer.writeUInt32LE(16, 16); buffer.writeUInt16LE(1, 20); buffer.writeUInt16LE(2, 22);
-  buffer.writeUInt32LE(rate, 24); buffer.writeUInt32LE(rate * 4, 28); buffer.writeUInt16LE(4, 32);
-  buffer.writeUInt16LE(16, 34); buffer.write('data', 36); buffer.writeUInt32LE(frames * 4, 40);
-  const chords = [[261.6, 329.6, 392.0], [349.2, 440.0, 523.3], [392.0, 493.9, 587.3], [261.6, 329.6, 392.0]];
-  let seed = 1;
-  for (let i = 0; i < frames; i++) {
-    const t = i / rate, chord = chords[Math.floor(t / 1.5) % 4], beat = t % 0.5;
-    let v = chord.reduce((s, f) => s + 0.2 * Math.sin(2 * Math.PI * f * t), 0) * Math.exp(-3 * beat);
-    v += 0.3 * Math.exp(-beat / 0.00125) * Math.sin(2 * Math.PI * 3000 * t);
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    v += 0.02 * (seed / 0x7fffffff - 0.5);
-    const s = Math.max(-32767, Math.min(32767, Math.round(v * 32767)));
-    buffer.writeInt16LE(s, 44 + i * 4); buffer.writeInt16LE(s, 46 + i * 4);
-  }
-  return buffer;
-}
 
 async function gzipped(files) {
   let raw = 0, gz = 0;
@@ -82,6 +61,9 @@ const task = await longestMainThreadTask(context, page, async () => {
     const ms = Date.now() - started;
     const status = await page.$$eval('[data-testid=job]', (rows) => rows.at(-1).dataset.status);
     console.log(`drop to verdict, ${label} track: ${ms} ms (${status})`);
+    // Each worker's time per stage on this file (the first share also measures the descriptors).
+    const stages = JSON.parse(await page.$$eval('[data-testid=job-status]', (s) => s.at(-1).dataset.stages));
+    stages.forEach((s, i) => console.log(`     worker ${i + 1}: ${Object.entries(s).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}`));
   }
   // A batch of 100 short files (5 s each).
   const batchDir = join(work, 'batch');

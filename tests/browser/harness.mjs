@@ -127,3 +127,25 @@ export async function allWorkersReady(page) {
     return badge && badge.dataset.workersReady === badge.dataset.workers;
   });
 }
+
+/** A stereo 44.1 kHz 16-bit WAV of `seconds` of chords, beats and a little noise. */
+export function wav(seconds) {
+  const rate = 44100, frames = Math.round(seconds * rate);
+  const buffer = Buffer.alloc(44 + frames * 4);
+  buffer.write('RIFF', 0); buffer.writeUInt32LE(36 + frames * 4, 4); buffer.write('WAVEfmt ', 8);
+  buffer.writeUInt32LE(16, 16); buffer.writeUInt16LE(1, 20); buffer.writeUInt16LE(2, 22);
+  buffer.writeUInt32LE(rate, 24); buffer.writeUInt32LE(rate * 4, 28); buffer.writeUInt16LE(4, 32);
+  buffer.writeUInt16LE(16, 34); buffer.write('data', 36); buffer.writeUInt32LE(frames * 4, 40);
+  const chords = [[261.6, 329.6, 392.0], [349.2, 440.0, 523.3], [392.0, 493.9, 587.3], [261.6, 329.6, 392.0]];
+  let seed = 1;
+  for (let i = 0; i < frames; i++) {
+    const t = i / rate, chord = chords[Math.floor(t / 1.5) % 4], beat = t % 0.5;
+    let v = chord.reduce((s, f) => s + 0.2 * Math.sin(2 * Math.PI * f * t), 0) * Math.exp(-3 * beat);
+    v += 0.3 * Math.exp(-beat / 0.00125) * Math.sin(2 * Math.PI * 3000 * t);
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    v += 0.02 * (seed / 0x7fffffff - 0.5);
+    const s = Math.max(-32767, Math.min(32767, Math.round(v * 32767)));
+    buffer.writeInt16LE(s, 44 + i * 4); buffer.writeInt16LE(s, 46 + i * 4);
+  }
+  return buffer;
+}

@@ -16,7 +16,7 @@ mod worker {
     use musicat::model::backbone::BackboneCache;
     use musicat::model::runner::Activation;
     use musicat::share::Share;
-    use musicat::worker_api::{BundleSource, FromWorker, ModelSummary, PictureShape, ToWorker};
+    use musicat::worker_api::{BundleSource, FromWorker, ModelSummary, PictureShape, StageMs, ToWorker};
     use musicat::{Analyzer, AudioStream, ModelBundle, Models};
     use serde::Serialize;
     use wasm_bindgen::prelude::*;
@@ -171,17 +171,26 @@ mod worker {
                     },
                 )
                 .map_err(|e| e.to_string())?;
-            Ok::<_, String>((report, picture))
+            let t = analyzer.times();
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+            let stages = StageMs {
+                decode: ms(t.decode),
+                resample: ms(t.resample),
+                mel: ms(t.mel),
+                inference: ms(t.inference),
+                descriptors: ms(t.descriptors),
+            };
+            Ok::<_, String>((report, picture, stages))
         });
         match outcome {
-            Ok((report, picture)) => {
+            Ok((report, picture, stages)) => {
                 let shape = PictureShape {
                     rows: picture.rows() as u32,
                     columns: picture.columns() as u32,
                     columns_per_second: picture.columns_per_second(),
                 };
                 let pixels = Uint8Array::from(picture.to_row_major().as_slice());
-                post(&FromWorker::Done { job, report, picture: shape }, vec![pixels]);
+                post(&FromWorker::Done { job, report, picture: shape, stages }, vec![pixels]);
             }
             Err(message) => post(&FromWorker::Failed { job, message }, Vec::new()),
         }
