@@ -70,7 +70,7 @@ async fn fetch_backbone(name: &str, sidecar: &str) {
     }
 }
 
-/// Loads the shipped models and the user's own, then hands them to the worker.
+/// Loads the shipped models and the user's own, then hands them to the workers.
 pub async fn load(state: AppState) {
     let mut entries = Vec::new();
     match fetch::text("models/index.json")
@@ -78,14 +78,21 @@ pub async fn load(state: AppState) {
         .and_then(|t| serde_json::from_str::<Index>(&t).map_err(|e| format!("models/index.json is not valid: {e}")))
     {
         Ok(index) => {
-            for name in index.bundles {
-                let files = async {
-                    let sidecar = fetch::text(&format!("models/{name}.json")).await?;
-                    let onnx = fetch::bytes(&format!("models/{name}.onnx")).await?;
-                    backbones::fetch_for(&BundleSource { name: name.clone(), sidecar: sidecar.clone() }).await?;
-                    Ok::<_, String>((sidecar, onnx))
+            // Every bundle's two files at once; then the backbones they name, each once.
+            let fetched = futures::future::join_all(index.bundles.into_iter().map(|name| async move {
+                let (sidecar, onnx) = (format!("models/{name}.json"), format!("models/{name}.onnx"));
+                let files = futures::future::try_join(fetch::text(&sidecar), fetch::bytes(&onnx)).await;
+                (name, files)
+            }))
+            .await;
+            for (name, files) in fetched {
+                let files = match files {
+                    Ok((sidecar, onnx)) => backbones::fetch_for(&BundleSource { name: name.clone(), sidecar: sidecar.clone() })
+                        .await
+                        .map(|()| (sidecar, onnx)),
+                    Err(e) => Err(e),
                 };
-                match files.await {
+                match files {
                     Ok((sidecar, onnx)) => {
                         remember_bundle(&name, sidecar, onnx);
                         entries.push(entry(name, ModelSource::Shipped, true));

@@ -102,6 +102,8 @@ thread_local! {
     static FAILED_STARTS: Cell<u32> = const { Cell::new(0) };
     /// The current model request's number (every worker is sent the same models).
     static REQUEST: Cell<u32> = const { Cell::new(0) };
+    /// Whether the workers after the first have been started.
+    static POOL_STARTED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Posts `message` with `payload` beside it: byte arrays are transferred, anything else (a
@@ -127,11 +129,22 @@ fn with_engine<T>(slot: usize, f: impl FnOnce(&mut Engine) -> T) -> Option<T> {
     ENGINES.with(|e| e.borrow_mut().get_mut(slot).and_then(Option::as_mut).map(f))
 }
 
-/// Starts the pool of workers.
+/// Starts the pool with its first worker; the others start once it has loaded the models (two
+/// workers compiling the wasm and preparing the models at once on two cores made the first
+/// ready later: 1.2–1.8 s against 1.2 s).
 pub fn start(state: AppState) {
     let size = pool_size();
     ENGINES.with(|e| e.borrow_mut().resize_with(size, || None));
-    for slot in 0..size {
+    start_worker(state, 0);
+}
+
+/// Starts every worker of the pool not started yet (once the first one is ready).
+fn start_the_rest(state: AppState) {
+    if POOL_STARTED.with(|p| p.replace(true)) {
+        return;
+    }
+    let size = ENGINES.with(|e| e.borrow().len());
+    for slot in 1..size {
         start_worker(state, slot);
     }
 }
@@ -294,6 +307,7 @@ fn on_message(state: AppState, slot: usize, event: MessageEvent) {
             }
             refresh_status(state);
             pump(state);
+            start_the_rest(state);
         }
         FromWorker::Progress { job, fraction } => {
             let share = with_engine(slot, |e| e.busy.map(|(_, s)| s.index)).flatten().unwrap_or(0);
@@ -451,6 +465,10 @@ fn send_models_to(state: AppState, slot: usize) {
         }
     }
     let request = REQUEST.with(Cell::get);
+    if request == 0 {
+        // The model list is not loaded yet: `send_models` sends it to every started worker.
+        return;
+    }
     let worker = with_engine(slot, |e| e.ready.then(|| e.worker.clone())).flatten();
     let Some(worker) = worker else { return };
     let (backbones, bytes) = super::backbones::payload(&bundles);

@@ -72,6 +72,8 @@ mod root {
     fn App() -> impl IntoView {
         let state = AppState::new();
         provide_context(state);
+        // The workers start (and compile their wasm) while the library and the models load.
+        engine::start(state);
         spawn_local(async move {
             match Db::open().await {
                 Ok(db) => {
@@ -83,7 +85,6 @@ mod root {
                 }
                 Err(e) => state.notice(e),
             }
-            engine::start(state);
             catalog::load(state).await;
         });
         register_service_worker();

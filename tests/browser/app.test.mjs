@@ -314,6 +314,16 @@ try {
     assert.equal(await count(), 0);
   });
 
+  await step('a file dropped before the analyser is ready waits for it and is classified', async () => {
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid=drop-zone]');
+    const early = !(await page.$('[data-testid=engine].ready'));
+    await page.setInputFiles('[data-testid=file-input]', audio('music_12s_22050_mono.flac'));
+    await batchFinished(1);
+    assert.equal((await jobs())[0].status, 'done');
+    console.log(`     dropped ${early ? 'before' : 'after'} the analyser was ready`);
+  });
+
   await step('a file split over two workers gets the report one worker gives', async () => {
     // 30 s: six 5-s slices, two for the first share (it also measures the descriptors), four for the second.
     const folder = await mkdtemp(join(tmpdir(), 'musicat-split-'));
