@@ -1,7 +1,7 @@
-//! The page's side of the Web Workers: a pool of one per core (each restarted if it dies or
-//! hangs), sent the models and the queued files, a file to each free worker, and a file split
-//! in shares over every free worker when no other file waits; their answers become state and
-//! library rows.
+//! The page's side of the Web Workers: a pool of one per core (the first started first, each
+//! restarted if it dies or hangs), sent the models and the queued files, a file to each free
+//! worker, and a file split in shares over every free worker when no other file waits; their
+//! answers become state and library rows.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
