@@ -13,7 +13,9 @@ use crate::descriptors::DescriptorAnalyzer;
 use crate::features::{FeatureParams, MelSpectrogram, Segment, Segmenter};
 use crate::model::bundle::runner_error;
 use crate::model::{Backbone, ModelBundle, ModelError, Models};
-use crate::report::{OnlySilence, ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport};
+use crate::report::{
+    OnlySilence, ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport, segment_key,
+};
 use crate::share::Share;
 
 /// Seconds of audio decoded between two progress reports.
@@ -256,7 +258,7 @@ impl<'m> Analyzer<'m> {
                 }
             }
             for (pending, labels) in group.timeline.drain(..) {
-                let key = ((pending.start_s * 1000.0).round() as u64, (pending.end_s * 1000.0).round() as u64);
+                let key = segment_key(pending.start_s, pending.end_s);
                 let entry = segments.entry(key).or_insert_with(|| SegmentPrediction {
                     start_s: pending.start_s,
                     end_s: pending.end_s,

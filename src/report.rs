@@ -129,6 +129,12 @@ impl Descriptors {
     }
 }
 
+/// The timeline's key for a segment from `start_s` to `end_s`: whole milliseconds, so the
+/// same slice seen by several tasks (or shares) is one entry, in time order.
+pub fn segment_key(start_s: f64, end_s: f64) -> (u64, u64) {
+    ((start_s * 1000.0).round() as u64, (end_s * 1000.0).round() as u64)
+}
+
 /// A track of nothing but digital silence: no segment to classify.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 #[error("the file contains only digital silence ({seconds:.1} s); there is nothing to classify")]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{OnlySilence, SegmentPrediction, TaskVerdict, TrackReport};
+use crate::report::{OnlySilence, SegmentPrediction, TaskVerdict, TrackReport, segment_key};
 
 /// Share `index` of `count` of a track: some segments of every feature configuration, interleaved
 /// so each share covers the whole track. The first share, which also measures the descriptors (a
@@ -67,7 +67,7 @@ pub fn merge(parts: Vec<TrackReport>) -> Result<TrackReport, OnlySilence> {
             entry.2 += weight;
         }
         for segment in part.segments {
-            let key = ((segment.start_s * 1000.0).round() as u64, (segment.end_s * 1000.0).round() as u64);
+            let key = segment_key(segment.start_s, segment.end_s);
             match segments.get_mut(&key) {
                 Some(known) => known.tasks.extend(segment.tasks),
                 None => {

@@ -126,6 +126,20 @@ impl StageMs {
             .collect::<Vec<_>>()
             .join(" · ")
     }
+
+    /// The summaries of the workers that shared a file, one line each (`worker 2: …`), or the
+    /// one summary of a file a single worker classified.
+    pub fn summaries(all: &[StageMs]) -> String {
+        match all {
+            [one] => one.summary(),
+            many => many
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("worker {}: {}", i + 1, s.summary()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
 }
 
 /// What the worker tells the page.
@@ -196,6 +210,10 @@ mod tests {
         let stages = StageMs { decode: 120.4, resample: 0.2, mel: 23.0, inference: 2310.0, descriptors: 480.0 };
         assert_eq!(stages.summary(), "decode 120 ms · mel 23 ms · inference 2310 ms · descriptors 480 ms");
         assert_eq!(StageMs::default().summary(), "");
+        assert_eq!(StageMs::summaries(&[stages]), stages.summary());
+        let two = StageMs::summaries(&[stages, StageMs { inference: 10.0, ..StageMs::default() }]);
+        assert_eq!(two, format!("worker 1: {}\nworker 2: inference 10 ms", stages.summary()));
+        assert_eq!(StageMs::summaries(&[]), "");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The batch: one row per dropped file with its progress or error, the batch's progress, and Cancel.
 
 use leptos::prelude::*;
+use crate::worker_api::StageMs;
 
 use super::engine::cancel;
 use super::format::bytes;
@@ -43,11 +44,7 @@ pub fn Batch() -> impl IntoView {
         };
         // Where the time went, per worker: shown on hover, and read by the browser benchmark.
         let stages = serde_json::to_string(&job.stages).unwrap_or_default();
-        let stage_summary = match job.stages.as_slice() {
-            [] => String::new(),
-            [one] => one.summary(),
-            many => many.iter().enumerate().map(|(i, s)| format!("worker {}: {}", i + 1, s.summary())).collect::<Vec<_>>().join("\n"),
-        };
+        let stage_summary = StageMs::summaries(&job.stages);
         let track = job.track_id.clone();
         let selectable = track.is_some();
         let select = move |_| {
@@ -60,7 +57,13 @@ pub fn Batch() -> impl IntoView {
             move || id.is_some() && state.selected.get() == id
         };
         view! {
-            <li class=format!("job {class}") class:selected=selected data-testid="job" data-status=class data-workers=job.workers>
+            <li
+                class=format!("job {class}")
+                class:selected=selected
+                data-testid="job"
+                data-status=class
+                data-workers=job.workers
+            >
                 <button type="button" class="job-name" disabled=!selectable on:click=select title="Show this track">
                     {job.name.clone()}
                 </button>

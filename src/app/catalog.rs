@@ -86,13 +86,12 @@ pub async fn load(state: AppState) {
             }))
             .await;
             for (name, files) in fetched {
-                let files = match files {
-                    Ok((sidecar, onnx)) => backbones::fetch_for(&BundleSource { name: name.clone(), sidecar: sidecar.clone() })
-                        .await
-                        .map(|()| (sidecar, onnx)),
-                    Err(e) => Err(e),
+                let files = async {
+                    let (sidecar, onnx) = files?;
+                    backbones::fetch_for(&BundleSource { name: name.clone(), sidecar: sidecar.clone() }).await?;
+                    Ok::<_, String>((sidecar, onnx))
                 };
-                match files {
+                match files.await {
                     Ok((sidecar, onnx)) => {
                         remember_bundle(&name, sidecar, onnx);
                         entries.push(entry(name, ModelSource::Shipped, true));

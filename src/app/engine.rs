@@ -129,6 +129,11 @@ fn with_engine<T>(slot: usize, f: impl FnOnce(&mut Engine) -> T) -> Option<T> {
     ENGINES.with(|e| e.borrow_mut().get_mut(slot).and_then(Option::as_mut).map(f))
 }
 
+/// The share of its file the worker in `slot` is on (0 when whole or idle).
+fn share_of(slot: usize) -> u32 {
+    with_engine(slot, |e| e.busy.map(|(_, s)| s.index)).flatten().unwrap_or(0)
+}
+
 /// Starts the pool with its first worker; the others start once it has loaded the models (two
 /// workers compiling the wasm and preparing the models at once on two cores made the first
 /// ready later: 1.2–1.8 s against 1.2 s).
@@ -310,8 +315,7 @@ fn on_message(state: AppState, slot: usize, event: MessageEvent) {
             start_the_rest(state);
         }
         FromWorker::Progress { job, fraction } => {
-            let share = with_engine(slot, |e| e.busy.map(|(_, s)| s.index)).flatten().unwrap_or(0);
-            if let Some(fraction) = in_flight::progress(job, share, fraction) {
+            if let Some(fraction) = in_flight::progress(job, share_of(slot), fraction) {
                 state.jobs.update(|jobs| {
                     if let Some(j) = jobs.iter_mut().find(|j| j.id == job) {
                         j.progress = fraction;
@@ -320,14 +324,13 @@ fn on_message(state: AppState, slot: usize, event: MessageEvent) {
             }
         }
         FromWorker::Done { job, report, picture, stages } => {
-            let share = with_engine(slot, |e| e.busy.map(|(_, s)| s.index)).flatten().unwrap_or(0);
             let pixels = Reflect::get(&data, &"payload".into())
                 .ok()
                 .and_then(|p| p.dyn_into::<Array>().ok())
                 .and_then(|p| p.get(0).dyn_into::<Uint8Array>().ok())
                 .map(|a| a.to_vec())
                 .unwrap_or_default();
-            match in_flight::share_done(job, share, report, picture, pixels, stages) {
+            match in_flight::share_done(job, share_of(slot), report, picture, pixels, stages) {
                 Some(Ok((report, picture, stages))) => finish_job(state, job, report, picture, stages),
                 Some(Err(message)) => fail_job(state, job, message),
                 None => {}
@@ -452,6 +455,13 @@ pub fn send_models(state: AppState) {
 
 /// Sends the current request's models to the worker in `slot`, if it has started.
 fn send_models_to(state: AppState, slot: usize) {
+    let request = REQUEST.with(Cell::get);
+    if request == 0 {
+        // The model list is not loaded yet: `send_models` sends it to every started worker.
+        return;
+    }
+    let worker = with_engine(slot, |e| e.ready.then(|| e.worker.clone())).flatten();
+    let Some(worker) = worker else { return };
     let entries = state.models.get_untracked();
     // The user's own models first: when one does a task a shipped model also does, it wins.
     let mut chosen: Vec<_> = entries.iter().filter(|m| m.enabled).collect();
@@ -464,13 +474,6 @@ fn send_models_to(state: AppState, slot: usize) {
             payload.push(Uint8Array::from(onnx.as_slice()).into());
         }
     }
-    let request = REQUEST.with(Cell::get);
-    if request == 0 {
-        // The model list is not loaded yet: `send_models` sends it to every started worker.
-        return;
-    }
-    let worker = with_engine(slot, |e| e.ready.then(|| e.worker.clone())).flatten();
-    let Some(worker) = worker else { return };
     let (backbones, bytes) = super::backbones::payload(&bundles);
     payload.extend(bytes.into_iter().map(JsValue::from));
     let message = ToWorker::LoadModels { request, bundles, backbones };
@@ -487,7 +490,9 @@ pub fn enqueue(state: AppState, files: Vec<(String, File)>) {
         for (name, file) in files {
             q.next_job += 1;
             let id = q.next_job;
-            added.push(Job { id, name, size: file.size(), status: JobStatus::Queued, progress: 0.0, workers: 0, track_id: None, stages: Vec::new() });
+            let size = file.size();
+            let status = JobStatus::Queued;
+            added.push(Job { id, name, size, status, progress: 0.0, workers: 0, track_id: None, stages: Vec::new() });
             q.files.insert(id, file);
             q.order.push_back(id);
         }
