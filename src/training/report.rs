@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::evaluation::ConfusionMatrix;
 use crate::model::Sidecar;
+use crate::model::runner::Activation;
 
 /// Reads every sidecar in `dir` (sorted by task).
 fn sidecars(dir: &Path) -> Result<Vec<Sidecar>, String> {
@@ -67,6 +68,29 @@ pub fn accuracy_table(sidecars: &[Sidecar]) -> String {
     out
 }
 
+/// The section of a bundle Musicat did not train (e.g. musicnn's own tags): where it comes from,
+/// its front end and its labels, without the validation figures it does not have.
+fn untrained_section(md: &mut String, s: &Sidecar) {
+    for (key, value) in s.trained_on.as_object().into_iter().flatten() {
+        let _ = writeln!(md, "- {key}: {}", value.as_str().map_or_else(|| value.to_string(), str::to_string));
+    }
+    let _ = writeln!(
+        md,
+        "- features: {} Hz, n_fft {}, hop {}, {} mel bands, {} s segments; {} output(s) scored with {}; no validation figure (not trained here)",
+        s.features.sample_rate,
+        s.features.n_fft,
+        s.features.hop_length,
+        s.features.n_mels,
+        s.features.segment_seconds,
+        s.labels.len(),
+        match s.activation {
+            Activation::Softmax => "softmax",
+            Activation::Sigmoid => "a sigmoid each (independent tags)",
+        }
+    );
+    let _ = writeln!(md, "- labels: {}", s.labels.join(", "));
+}
+
 /// Rewrites `REPORT.md` and `index.json` in `dir`.
 pub fn write(dir: &Path) -> Result<(), String> {
     let sidecars = sidecars(dir)?;
@@ -83,6 +107,10 @@ pub fn write(dir: &Path) -> Result<(), String> {
     for s in &sidecars {
         let _ = writeln!(md, "\n## {}\n", s.task);
         let t = &s.trained_on;
+        if s.metrics["validation"].is_null() {
+            untrained_section(&mut md, s);
+            continue;
+        }
         let _ = writeln!(md, "- split: {}", t["split"].as_str().unwrap_or("?"));
         for note in t["notes"].as_array().into_iter().flatten() {
             let _ = writeln!(md, "- {}", note.as_str().unwrap_or(""));
@@ -141,12 +169,14 @@ pub fn write(dir: &Path) -> Result<(), String> {
             pct(&v["segment_accuracy"]),
             v["validation_segments"]
         );
-        for r in v["remeasured"].as_array().into_iter().flatten() {
+        if let Some(history) = v["remeasured"].as_array().filter(|h| !h.is_empty()) {
+            let before: Vec<String> = history.iter().map(|r| pct(&r["previous_track_accuracy"])).collect();
             let _ = writeln!(
                 md,
-                "- re-measured through the current inference path with `{}` (track accuracy before: {})\n",
-                r["command"].as_str().unwrap_or("?"),
-                pct(&r["previous_track_accuracy"])
+                "- re-measured {} time(s) through the current inference path (after backbone or inference changes), last with `{}`; track accuracy before each: {}\n",
+                history.len(),
+                history.last().and_then(|r| r["command"].as_str()).unwrap_or("?"),
+                before.join(", ")
             );
         }
         md.push_str("| label | train tracks | validation tracks |\n|---|---:|---:|\n");
@@ -171,4 +201,25 @@ pub fn write(dir: &Path) -> Result<(), String> {
     let index = serde_json::json!({ "bundles": sidecars.iter().map(|s| s.task.clone()).collect::<Vec<_>>() });
     std::fs::write(dir.join("index.json"), serde_json::to_string_pretty(&index).map_err(|e| e.to_string())? + "\n")
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bundle_not_trained_here_gets_its_origin_and_labels_not_empty_figures() {
+        let dir = std::env::temp_dir().join(format!("musicat-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("tags.json"), include_str!("../../models/tags.json")).unwrap();
+        std::fs::write(dir.join("tags.onnx"), b"not read by the report").unwrap();
+        write(&dir).unwrap();
+        let report = std::fs::read_to_string(dir.join("REPORT.md")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let section = report.split("## tags").nth(1).expect("a tags section");
+        assert!(section.contains("not trained by Musicat"), "{section}");
+        assert!(section.contains("no validation figure"), "{section}");
+        assert!(section.contains("female vocalists"), "{section}");
+        assert!(!section.contains("null") && !section.contains(": ?"), "{section}");
+    }
 }
