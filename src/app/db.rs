@@ -155,10 +155,14 @@ impl Db {
         committed(&tx).await
     }
 
-    /// Stores one classified track (its track, classification and segment rows) atomically.
-    pub async fn save_track(&self, record: &TrackRecord) -> Result<(), String> {
+    /// Stores one classified track (its track, classification and segment rows) and deletes the
+    /// tracks it `replaces`, atomically.
+    pub async fn save_track(&self, record: &TrackRecord, replaces: &[String]) -> Result<(), String> {
         let rows = record.to_rows();
         let tx = self.transaction(&[TRACKS, CLASSIFICATIONS, SEGMENTS], IdbTransactionMode::Readwrite)?;
+        for id in replaces {
+            delete_rows(&tx, Some(id))?;
+        }
         let put = |store: &str, values: Vec<JsValue>| -> Result<(), String> {
             let s = tx.object_store(store).map_err(|e| js_error("the library is unavailable", e))?;
             for v in values {
@@ -185,18 +189,25 @@ impl Db {
     /// Deletes one track with its classifications and segment predictions, or (`None`) all tracks.
     pub async fn delete_tracks(&self, id: Option<&str>) -> Result<(), String> {
         let tx = self.transaction(&[TRACKS, CLASSIFICATIONS, SEGMENTS], IdbTransactionMode::Readwrite)?;
-        for store in [TRACKS, CLASSIFICATIONS, SEGMENTS] {
-            let s = tx.object_store(store).map_err(|e| js_error("the library is unavailable", e))?;
-            let result = match id {
-                None => s.clear(),
-                Some(id) if store == TRACKS => s.delete(&JsValue::from_str(id)),
-                Some(id) => IdbKeyRange::bound(&format!("{id}/").into(), &format!("{id}/\u{ffff}").into())
-                    .and_then(|range| s.delete(&range)),
-            };
-            result.map_err(|e| js_error("deleting failed", e))?;
-        }
+        delete_rows(&tx, id)?;
         committed(&tx).await
     }
+}
+
+/// Deletes in `tx` one track's rows in every store (its classifications and segments are keyed
+/// `id/…`), or (`None`) every track's.
+fn delete_rows(tx: &IdbTransaction, id: Option<&str>) -> Result<(), String> {
+    for store in [TRACKS, CLASSIFICATIONS, SEGMENTS] {
+        let s = tx.object_store(store).map_err(|e| js_error("the library is unavailable", e))?;
+        let result = match id {
+            None => s.clear(),
+            Some(id) if store == TRACKS => s.delete(&JsValue::from_str(id)),
+            Some(id) => IdbKeyRange::bound(&format!("{id}/").into(), &format!("{id}/\u{ffff}").into())
+                .and_then(|range| s.delete(&range)),
+        };
+        result.map_err(|e| js_error("deleting failed", e))?;
+    }
+    Ok(())
 }
 
 thread_local! {

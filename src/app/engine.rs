@@ -385,7 +385,7 @@ fn idle(state: AppState, slot: usize) {
     pump(state);
 }
 
-fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, picture: Picture, stages: Vec<StageMs>) {
+fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, picture: Picture, mut stages: Vec<StageMs>) {
     let file = forget_file(job);
     let known = state.jobs.with_untracked(|jobs| jobs.iter().find(|j| j.id == job).map(|j| (j.name.clone(), j.size)));
     let (name, size) = known.unwrap_or_else(|| (format!("file {job}"), file.as_ref().map_or(0.0, |f| f.size())));
@@ -412,27 +412,43 @@ fn finish_job(state: AppState, job: u32, report: crate::report::TrackReport, pic
         multi_label,
     };
     let id = record.id.clone();
+    // The same file classified again replaces its earlier result (one row per file).
+    let replaced = state.library.with_untracked(|l| record.replaces(l));
+    for old in &replaced {
+        super::playable::forget_audio(Some(old));
+    }
     if let Some(file) = file {
         super::playable::keep(&id, file);
     }
     state.pictures.update(|p| {
+        replaced.iter().for_each(|old| {
+            p.remove(old);
+        });
         p.insert(id.clone(), Arc::new(picture));
     });
-    state.library.update(|l| l.insert(0, record.clone()));
+    state.library.update(|l| {
+        l.retain(|t| !replaced.contains(&t.id));
+        l.insert(0, record.clone());
+    });
     state.jobs.update(|jobs| {
-        if let Some(j) = jobs.iter_mut().find(|j| j.id == job) {
-            j.track_id = Some(id.clone());
-            j.stages = stages;
+        for j in jobs.iter_mut() {
+            if j.id == job {
+                j.track_id = Some(id.clone());
+                j.stages = std::mem::take(&mut stages);
+            } else if j.track_id.as_ref().is_some_and(|t| replaced.contains(t)) {
+                j.track_id = Some(id.clone());
+            }
         }
     });
     set_status(state, job, JobStatus::Done);
-    if state.selected.get_untracked().is_none() {
+    let selected = state.selected.get_untracked();
+    if selected.is_none() || selected.is_some_and(|s| replaced.contains(&s)) {
         state.selected.set(Some(id));
     }
     spawn_local(async move {
         match db::current() {
             Some(db) => {
-                if let Err(e) = db.save_track(&record).await {
+                if let Err(e) = db.save_track(&record, &replaced).await {
                     state.notice(format!("{}: {e}", record.name));
                 }
             }

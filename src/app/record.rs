@@ -90,6 +90,16 @@ pub struct TrackRows {
 }
 
 impl TrackRecord {
+    /// The ids of the earlier results for the same file in `library` (same name and size), which
+    /// this one replaces: the library keeps one row per file, the latest.
+    pub fn replaces(&self, library: &[TrackRecord]) -> Vec<String> {
+        library
+            .iter()
+            .filter(|t| t.id != self.id && t.name == self.name && t.size == self.size)
+            .map(|t| t.id.clone())
+            .collect()
+    }
+
     /// The track's rows for the three stores.
     pub fn to_rows(&self) -> TrackRows {
         let id = &self.id;
@@ -312,6 +322,19 @@ pub(crate) mod tests {
         record.models.insert("tags".into(), "tags".into());
         record.multi_label.insert("tags".into());
         record
+    }
+
+    #[test]
+    fn a_file_classified_again_replaces_only_its_own_earlier_results() {
+        let library = vec![
+            sample("1", "song.mp3", "rock", 1.0),
+            sample("2", "other.mp3", "rock", 2.0),
+            sample("3", "song.mp3", "jazz", 3.0),
+            TrackRecord { size: 999.0, ..sample("4", "song.mp3", "rock", 4.0) },
+        ];
+        let again = sample("5", "song.mp3", "pop", 5.0);
+        assert_eq!(again.replaces(&library), vec!["1".to_string(), "3".to_string()]);
+        assert!(library[1].replaces(&library).is_empty(), "a record never replaces itself");
     }
 
     #[test]

@@ -273,11 +273,17 @@ try {
     await waitReady();
     // It now does the genre task (a shipped genre model, if any, steps aside with a message).
     const before = (await jobs()).length;
+    const libraryCount = await page.textContent('[data-testid=library-count]');
     await page.setInputFiles('[data-testid=file-input]', [audio('music_stereo_44100.mp3')]);
     await batchFinished(before + 1);
     const view = await trackView();
     const genre = view.verdicts.find((v) => v.task === 'genre');
     assert.ok(['alpha', 'beta', 'gamma'].includes(genre?.label), `own model's label: ${genre?.label}`);
+    // Classified again, the file's library row is replaced (one row per file, the latest verdicts).
+    assert.equal(await page.textContent('[data-testid=library-count]'), libraryCount);
+    const rows = page.locator('[data-testid=library-row]', { has: page.locator('th', { hasText: /^music_stereo_44100\.mp3$/ }) });
+    assert.equal(await rows.count(), 1);
+    assert.match(await rows.locator('td[data-task=genre]').textContent(), /^(alpha|beta|gamma) /);
     // A bundle whose sidecar does not match its model is refused with a clear message.
     const mismatch = join(repo, 'tests/models/mismatch');
     const { readdir } = await import('node:fs/promises');
@@ -294,6 +300,10 @@ try {
     await context.setOffline(true);
     await page.reload();
     await waitReady();
+    // The library, read back from IndexedDB, kept only the latest result of the file classified twice.
+    const named = (n) => page.locator('[data-testid=library-row] th', { hasText: n });
+    await named(/^music_stereo_44100\.mp3$/).first().waitFor();
+    assert.equal(await named(/^music_stereo_44100\.mp3$/).count(), 1);
     const before = (await jobs()).length;
     await page.setInputFiles('[data-testid=file-input]', [audio('music_stereo_44100.ogg')]);
     await batchFinished(before + 1);
