@@ -1,0 +1,53 @@
+//! Writes the shipped musicnn backbone's embeddings of every segment of every file of the four
+//! shipped tasks (from the trainer's cache, computed if missing) with label, group and split, for
+//! the classifier probe in `tools/head_probe/`:
+//! `cargo run --release --features train --example dump_embeddings -- DATA_DIR OUT_DIR`.
+//! Per task: `OUT_DIR/<task>.f32` (little-endian rows of all backbone outputs) and
+//! `OUT_DIR/<task>.csv` (one line per row); `OUT_DIR/layout.txt` names the outputs and widths.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use musicat::training::{dataset, heads};
+
+fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, data, out] = args.as_slice() else {
+        return Err("usage: dump_embeddings DATA_DIR OUT_DIR".into());
+    };
+    let out = PathBuf::from(out);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let path = Path::new("models/backbone/musicnn_msd.onnx");
+    let bytes = heads::read_backbone(path)?;
+    let backbone = heads::backbone_from_bytes("backbone/musicnn_msd.onnx", &bytes)?;
+    let layout: Vec<String> = backbone.runner().output_layout().map(|(n, w)| format!("{n}:{w}")).collect();
+    std::fs::write(out.join("layout.txt"), layout.join("\n") + "\n").map_err(|e| e.to_string())?;
+    let cache = heads::default_cache(path, &bytes);
+    let width = backbone.width();
+    for task in dataset::TASKS {
+        let ds = dataset::from_manifest(Path::new(data), task)?;
+        let examples: Vec<&dataset::Example> = ds.examples.iter().collect();
+        let mut warn = |message: String| eprintln!("warning: {message}");
+        // With the end-aligned tail segments of 4-s sound clips (marked `tail`, training only).
+        let embedded = heads::embed_all(&examples, &backbone, &cache, true, &mut warn)?;
+        if embedded.len() != examples.len() {
+            return Err(format!("{task}: {} files could not be read", examples.len() - embedded.len()));
+        }
+        let mut table = String::from("file,label,group,validation,segment,tail\n");
+        let mut raw = Vec::new();
+        for (i, (example, rows)) in examples.iter().zip(&embedded).enumerate() {
+            for (values, tail) in [(&rows.values, 0), (&rows.extra, 1)] {
+                for (segment, row) in values.chunks_exact(width).enumerate() {
+                    let group = example.group.replace([',', '"'], ";");
+                    let label = &ds.labels[example.label];
+                    let _ = writeln!(table, "{i},{label},{group},{},{segment},{tail}", example.validation);
+                    raw.extend(row.iter().flat_map(|v| v.to_le_bytes()));
+                }
+            }
+        }
+        std::fs::write(out.join(format!("{task}.csv")), table).map_err(|e| e.to_string())?;
+        std::fs::write(out.join(format!("{task}.f32")), raw).map_err(|e| e.to_string())?;
+        eprintln!("{task}: {} files", examples.len());
+    }
+    Ok(())
+}
