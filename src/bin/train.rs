@@ -55,6 +55,11 @@ struct Args {
     /// (e.g. after its backbone was rebuilt) and update its figures, REPORT.md and index.json.
     #[arg(long, requires = "task", conflicts_with_all = ["as_baseline", "folders"])]
     remeasure: bool,
+    /// Measure the head already in --out for this task (or --folders set) by grouped K-fold cross-validation over
+    /// all its tracks (each held out once; the head retrained --epochs per fold), a steadier
+    /// figure than a small validation split; stored in its sidecar as `cv_all`.
+    #[arg(long, value_name = "K", conflicts_with_all = ["as_baseline", "remeasure"])]
+    cv_all: Option<usize>,
     /// Train nothing: only regenerate REPORT.md, its figures and index.json from the sidecars in --out.
     #[arg(long, conflicts_with_all = ["data", "folders"])]
     report_only: bool,
@@ -138,6 +143,16 @@ fn run(args: &Args) -> Result<(), String> {
         learning_rate: args.lr,
         seed: args.seed,
     };
+    if let Some(folds) = args.cv_all {
+        let (accuracy, f1) = trainer::cv_all(&dataset, &args.out, folds, &options, &command)?;
+        trainer::report::write(&args.out)?;
+        eprintln!(
+            "{}: {folds}-fold cross-validation over all tracks: track accuracy {:.1}%, macro-F1 {f1:.3}; wrote its sidecar, REPORT.md, index.json",
+            dataset.task,
+            accuracy * 100.0
+        );
+        return Ok(());
+    }
     eprintln!(
         "task `{}`: {} labels, {} training / {} validation files; split: {}",
         dataset.task,

@@ -352,6 +352,49 @@ pub fn remeasure(dataset: &Dataset, out: &Path, command: &str) -> Result<(f64, f
     Ok((previous, m.track.accuracy()))
 }
 
+/// Measures the network of the musicnn head already in `out` for this task by grouped
+/// `folds`-fold cross-validation over *all* its examples (each track held out once, grouped as
+/// the validation split is: artist, song), a steadier figure than a small validation split.
+/// Each fold trains the same head (its backbone outputs, batch norm, dropout 0.5, linear) for a
+/// fixed `options.epochs`; the pooled track-level figures go into the sidecar as `cv_all`, with
+/// `command`. Returns the pooled track accuracy and macro-F1.
+pub fn cv_all(
+    dataset: &Dataset,
+    out: &Path,
+    folds: usize,
+    options: &FitOptions,
+    command: &str,
+) -> Result<(f64, f64), String> {
+    let (path, mut sidecar) = read_sidecar(out, &dataset.task)?;
+    if sidecar.labels != dataset.labels {
+        return Err(format!("{}: its labels are not this task's: train the task again", path.display()));
+    }
+    let reference = sidecar.backbone.clone().ok_or_else(|| format!("{}: not a head on a backbone", path.display()))?;
+    let bytes = heads::read_backbone(&out.join(&reference.file))?;
+    let backbone = heads::backbone_from_bytes(&reference.file, &bytes)?;
+    let examples: Vec<&dataset::Example> = dataset.examples.iter().collect();
+    let cache = heads::default_cache(&out.join(&reference.file), &bytes);
+    let mut warn = |message: String| eprintln!("warning: {message}");
+    let embedded = heads::embed_all(&examples, &backbone, &cache, false, &mut warn)?;
+    let (files, width) = heads::select(&embedded, &backbone, &reference.outputs)?;
+    let mut config = heads::HeadConfig::linear(options.epochs);
+    config.outputs = reference.outputs.clone();
+    eprintln!("{folds}-fold cross-validation over all {} files: {}", files.len(), config.description());
+    let matrix = heads::cross_validate(&files, width, &dataset.labels, &config, options, folds);
+    let (accuracy, f1) = (matrix.accuracy(), matrix.macro_f1());
+    sidecar.metrics["cv_all"] = json!({
+        "folds": folds,
+        "tracks": matrix.total(),
+        "track_accuracy": accuracy,
+        "track_macro_f1": f1,
+        "description": config.description(),
+        "rule": "grouped k-fold cross-validation over all the task's tracks (grouped as the validation split), each track held out once; track verdict = mean of its segment probabilities",
+        "command": command,
+    });
+    export::write_sidecar(&path, &sidecar)?;
+    Ok((accuracy, f1))
+}
+
 /// Records `trained` as a baseline (`baseline_<arch>`, with its command) in the sidecar of the
 /// bundle already in `out` for this task, leaving the shipped network and its metrics alone.
 pub fn record_baseline(
