@@ -146,6 +146,8 @@ fn folders_train_a_musicnn_head_by_default_with_the_shipped_backbone_copied_besi
     let cv = &sidecar["metrics"]["cv_all"];
     assert_eq!((cv["folds"].as_u64(), cv["tracks"].as_u64()), (Some(3), Some(30)), "{cv}");
     assert!(cv["track_accuracy"].as_f64().unwrap() >= 0.8, "{cv}");
+    // Each fold retrains the head cross-validation chose for the bundle, not a stand-in.
+    assert_eq!(cv["description"], sidecar["metrics"]["validation"]["description"], "{cv}");
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
     assert!(report.contains("(3-fold, 30 tracks)"), "{report}");
     let _ = std::fs::remove_dir_all(root);

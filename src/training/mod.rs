@@ -355,8 +355,8 @@ pub fn remeasure(dataset: &Dataset, out: &Path, command: &str) -> Result<(f64, f
 /// Measures the network of the musicnn head already in `out` for this task by grouped
 /// `folds`-fold cross-validation over *all* its examples (each track held out once, grouped as
 /// the validation split is: artist, song), a steadier figure than a small validation split.
-/// Each fold trains the same head (its backbone outputs, batch norm, dropout 0.5, linear) for a
-/// fixed `options.epochs`; the pooled track-level figures go into the sidecar as `cv_all`, with
+/// Each fold trains the same head (the configuration chosen for it, else the linear head on its
+/// backbone outputs) for a fixed `options.epochs`; the pooled track-level figures go into the sidecar as `cv_all`, with
 /// `command`. Returns the pooled track accuracy and macro-F1.
 pub fn cv_all(
     dataset: &Dataset,
@@ -372,13 +372,20 @@ pub fn cv_all(
     let reference = sidecar.backbone.clone().ok_or_else(|| format!("{}: not a head on a backbone", path.display()))?;
     let bytes = heads::read_backbone(&out.join(&reference.file))?;
     let backbone = heads::backbone_from_bytes(&reference.file, &bytes)?;
+    // The head's configuration as cross-validation chose it when it was trained (the first
+    // heads, trained before that, are the linear head on the outputs their sidecar names).
+    let chosen = sidecar.metrics["validation"]["selection"]["head"]
+        .as_str()
+        .and_then(|name| heads::candidates(options.epochs, &[false, true]).into_iter().find(|c| c.name == name));
+    let config = chosen.unwrap_or_else(|| heads::HeadConfig {
+        outputs: reference.outputs.clone(),
+        ..heads::HeadConfig::linear(options.epochs)
+    });
     let examples: Vec<&dataset::Example> = dataset.examples.iter().collect();
     let cache = heads::default_cache(&out.join(&reference.file), &bytes);
     let mut warn = |message: String| eprintln!("warning: {message}");
-    let embedded = heads::embed_all(&examples, &backbone, &cache, false, &mut warn)?;
-    let (files, width) = heads::select(&embedded, &backbone, &reference.outputs)?;
-    let mut config = heads::HeadConfig::linear(options.epochs);
-    config.outputs = reference.outputs.clone();
+    let embedded = heads::embed_all(&examples, &backbone, &cache, config.tail, &mut warn)?;
+    let (files, width) = heads::select(&embedded, &backbone, &config.outputs)?;
     eprintln!("{folds}-fold cross-validation over all {} files: {}", files.len(), config.description());
     let matrix = heads::cross_validate(&files, width, &dataset.labels, &config, options, folds);
     let (accuracy, f1) = (matrix.accuracy(), matrix.macro_f1());
