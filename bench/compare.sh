@@ -69,6 +69,7 @@ for s in ${TRACKS//,/ }; do
     hyperfine -N --style basic --runs "$runs" --warmup "$warmup" --export-json "$OUT/hyperfine_${s}.json" \
         -n ffmpeg "/usr/bin/time -f %M -a -o $rss.ffmpeg ffmpeg -nostdin -v error -i $mp3 -f null -" \
         -n musicat "/usr/bin/time -f %M -a -o $rss.musicat $CLASSIFY --models $MODELS --task $TASKS --format json $mp3" \
+        -n musicat_bare "/usr/bin/time -f %M -a -o $rss.musicat_bare $CLASSIFY --models $MODELS --task $TASKS --no-descriptors --format json $mp3" \
         -n python_cold "/usr/bin/time -f %M -a -o $rss.python_cold $PY $REFERENCE --models $MODELS --task $TASKS $mp3" \
         >&2
     say "track ${s} s: Python warm, 1 warm-up + $runs timed runs in one process"

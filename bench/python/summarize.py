@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Markdown table of a bench/compare.sh run: summarize.py OUT_DIR SECONDS...
 
-OUT_DIR holds, per track of SECONDS: hyperfine_S.json (commands ffmpeg, musicat, python_cold),
+OUT_DIR holds, per track of SECONDS: hyperfine_S.json (commands ffmpeg, musicat, musicat_bare, python_cold),
 rss_S.<command> (one /usr/bin/time -f %M line per run, KiB), warm_S.json (reference.py --warm),
 rss_S.python_warm and duration_S (ffprobe seconds)."""
 
@@ -33,6 +33,7 @@ def main():
             warm = json.loads(f.read().strip().splitlines()[-1])
         rows = []
         for name, tool in (("ffmpeg", "`ffmpeg -f null` (decode only)"), ("musicat", "Musicat `classify`"),
+                           ("musicat_bare", "Musicat `classify --no-descriptors` (the reference's work)"),
                            ("python_cold", "Python reference, cold")):
             r = results[name]
             rows.append((name, tool, r["median"], rss_mb(os.path.join(out, f"rss_{s}.{name}")),
@@ -46,7 +47,9 @@ def main():
     print()
     print("Median wall of hyperfine runs (warm: in-process runs after one untimed run); × real time = audio s / wall s;")
     print("peak RSS = largest `/usr/bin/time` maximum resident set size over the runs (warm: the whole process,")
-    print("warm-up included); CPU = mean user+system time per run; last column = this tool's median / Musicat's.")
+    print("warm-up included); CPU = mean user+system time per run; last column = this tool's median / Musicat's")
+    print("(`classify` with its descriptors: tempo, key, loudness…, which the reference does not compute; the")
+    print("`--no-descriptors` row does the reference's work: decode, log-mel, every task's model).")
 
 
 if __name__ == "__main__":
