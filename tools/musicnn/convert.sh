@@ -66,6 +66,10 @@ PYTHONHASHSEED=0 MUSICNN_PARITY_NPZ="$parity_npz" "$venv/bin/python" "$here/conv
     grep -v -E 'UserWarning: `tf\.layers|^  [a-z_0-9]+ = tf\.|^  (conv|pool|bn_|flat|dense|logits|s[0-9])|oneDNN custom operations|cpu_feature_guard|AVX2 AVX512|rebuild TensorFlow with' >&2
 )
 
+echo "== prune_dead.py"
+"$venv/bin/python" "$here/prune_dead.py" "$here/../../models/backbone/musicnn_msd.onnx" "$parity_npz" \
+    "$here/../../tests/reference/musicnn/conversion.json"
+
 echo "== make_tags_head.py"
 "$venv/bin/python" "$here/make_tags_head.py" "$here/../.."
 

@@ -1,0 +1,149 @@
+"""Removes musicnn's dead filters from the converted ONNX: in the MSD model most filters of the
+front-end and first mid-end convolutions have all-zero weights (Conv_9: 181 of 204, Conv_6: 190 of
+204, ...), so their output is the constant bias whatever the input. Each such convolution keeps its
+live filters only; right after it (after its max over frequency, for the front end) the dead
+channels come back as their constant and a Gather restores the channel order, so every output of
+the graph is unchanged. Checks onnxruntime outputs of the pruned graph against the original on the
+parity patches (or random ones) and writes the pruned graph over the input.
+
+Usage: python prune_dead.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
+(CONVERSION.json: convert.py's record, updated with the pruned file's size, sha256 and op types.)
+"""
+import hashlib
+import json
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import helper, numpy_helper
+
+
+def main(path, parity=None, record=None):
+    model = onnx.load(path)
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    new_nodes, new_inits, restored = [], [], []
+    for conv in [n for n in graph.node if n.op_type == "Conv"]:
+        cast = producer.get(conv.input[1])
+        weight_init = inits[cast.input[0]] if cast is not None and cast.op_type == "Cast" else inits[conv.input[1]]
+        weights = numpy_helper.to_array(weight_init)
+        bias = numpy_helper.to_array(inits[conv.input[2]])
+        dead = np.where(~weights.reshape(len(weights), -1).any(axis=1))[0]
+        # A few dead filters are not worth the ops that restore them (Conv_51, Conv_59: 3 and 1 of 64).
+        if len(dead) * 2 < len(weights):
+            continue
+        live = np.where(weights.reshape(len(weights), -1).any(axis=1))[0]
+        name = conv.name
+        live_w = numpy_helper.from_array(weights[live], f"{weight_init.name}_live")
+        live_b = numpy_helper.from_array(bias[live], f"{conv.input[2]}_live")
+        new_inits += [live_w, live_b]
+        if cast is not None and cast.op_type == "Cast":
+            new_nodes.append(helper.make_node("Cast", [live_w.name], [f"{name}_w_live"], to=onnx.TensorProto.FLOAT,
+                                              name=f"{name}_w_live_cast"))
+            conv.input[1] = f"{name}_w_live"
+        else:
+            conv.input[1] = live_w.name
+        conv.input[2] = live_b.name
+        # Restore after the max over frequency when that is the convolution's only consumer (a far
+        # smaller tensor), else right after the convolution. A dead channel's value there is its bias.
+        after = consumers[conv.output[0]]
+        point = after[0] if len(after) == 1 and after[0].op_type == "MaxPool" else conv
+        full = point.output[0]
+        point.output[0] = f"{full}_live"
+        zero = numpy_helper.from_array(np.zeros((), np.float32), f"{name}_zero")
+        starts = numpy_helper.from_array(np.array([0], np.int64), f"{name}_starts")
+        ends = numpy_helper.from_array(np.array([1], np.int64), f"{name}_ends")
+        axes = numpy_helper.from_array(np.array([1], np.int64), f"{name}_axes")
+        constant = numpy_helper.from_array(bias[dead].reshape(1, -1, 1, 1).astype(np.float32), f"{name}_dead_values")
+        order = np.concatenate([live, dead])
+        perm = numpy_helper.from_array(np.argsort(order).astype(np.int64), f"{name}_order")
+        new_inits += [zero, starts, ends, axes, constant, perm]
+        live_out = f"{full}_live"
+        new_nodes += [
+            helper.make_node("Slice", [live_out, starts.name, ends.name, axes.name], [f"{name}_one"], name=f"{name}_one"),
+            helper.make_node("Mul", [f"{name}_one", zero.name], [f"{name}_zeros"], name=f"{name}_zeros"),
+            helper.make_node("Add", [f"{name}_zeros", constant.name], [f"{name}_dead"], name=f"{name}_dead"),
+            helper.make_node("Concat", [live_out, f"{name}_dead"], [f"{name}_grouped"], axis=1, name=f"{name}_grouped"),
+            helper.make_node("Gather", [f"{name}_grouped", perm.name], [full], axis=1, name=f"{name}_restored"),
+        ]
+        restored.append((name, len(live), len(weights)))
+    if not restored:
+        print("no dead filters: nothing to do")
+        return
+    graph.initializer.extend(new_inits)
+    # Keep the graph topologically sorted: each new node goes right after what it reads.
+    nodes = list(graph.node) + new_nodes
+    placed, order, pending = set(i.name for i in graph.initializer) | set(i.name for i in graph.input), [], list(nodes)
+    while pending:
+        progress = False
+        for n in list(pending):
+            if all(i in placed or i == "" for i in n.input):
+                order.append(n)
+                placed.update(n.output)
+                pending.remove(n)
+                progress = True
+        if not progress:
+            raise SystemExit(f"cannot order nodes: {[n.name for n in pending]}")
+    del graph.node[:]
+    graph.node.extend(order)
+    # Drop what nothing reads any more: the full-size weights and their casts.
+    outputs = {o.name for o in graph.output}
+    while True:
+        read = {i for n in graph.node for i in n.input} | outputs
+        unused = [n for n in graph.node if not any(o in read for o in n.output)]
+        if not unused:
+            break
+        for n in unused:
+            graph.node.remove(n)
+    used = {i for n in graph.node for i in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    onnx.checker.check_model(model)
+
+    before = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    after = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    if parity:
+        data = np.load(parity)
+        inputs = [data[k] for k in data.files if k.startswith("mel_")]
+    else:
+        inputs = [(np.random.RandomState(s).rand(3, 187, 96) * 4).astype(np.float32) for s in range(3)]
+    worst = {}
+    for x in inputs:
+        a = before.run(None, {"mel": x})
+        b = after.run(None, {"mel": x})
+        for out, u, v in zip(before.get_outputs(), a, b):
+            scale = max(1.0, float(np.abs(u).max()))
+            worst[out.name] = max(worst.get(out.name, 0.0), float(np.abs(u - v).max()) / scale)
+    for name, live, total in restored:
+        print(f"{name}: {live} of {total} filters live")
+    print("pruned vs original, max |difference| / max(1, |output|):", {k: f"{v:.1e}" for k, v in worst.items()})
+    if max(worst.values()) > 1e-5:
+        raise SystemExit("the pruned graph's outputs differ: not written")
+    onnx.save(model, path)
+    print(f"wrote {path}")
+    if record:
+        with open(record) as f:
+            conversion = json.load(f)
+        with open(path, "rb") as f:
+            data = f.read()
+        conversion["onnx"].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                                  op_types=sorted({n.op_type for n in graph.node}))
+        conversion["pruned_dead_filters"] = {
+            "live_of_total": {name: [live, total] for name, live, total in restored},
+            "max_rel_diff_vs_unpruned": worst,
+        }
+        with open(record, "w") as f:
+            json.dump(conversion, f, indent=1)
+            f.write("\n")
+        print(f"updated {record}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
