@@ -201,7 +201,6 @@ pub fn threads() -> usize {
     }
 }
 
-/// Parses ONNX bytes, refusing graphs that would make tract panic.
 /// Optimises a model the way every model here is run. tract's direct spatial convolution is
 /// switched off: it takes musicnn's frequency-major front-end convolutions (output rows of 187
 /// frames) and ran them at 115 ms per patch natively against 47 ms as im2col and a matrix
@@ -211,6 +210,7 @@ pub fn optimized(model: InferenceModel) -> TractResult<TypedModel> {
     knobs.enter(|| model.into_optimized())
 }
 
+/// Parses ONNX bytes, refusing graphs that would make tract panic.
 fn parse(onnx: &[u8]) -> Result<InferenceModel, RunnerError> {
     let framework = tract_onnx::onnx();
     let proto = framework

@@ -324,15 +324,22 @@ fn read_sidecar(out: &Path, task: &str) -> Result<(std::path::PathBuf, Sidecar),
     Ok((path, sidecar))
 }
 
+/// The sidecar of the bundle already in `out` for `dataset`'s task, refused if its labels are not
+/// the task's (then its figures would be measured against the wrong truth).
+fn read_task_sidecar(dataset: &Dataset, out: &Path) -> Result<(std::path::PathBuf, Sidecar), String> {
+    let (path, sidecar) = read_sidecar(out, &dataset.task)?;
+    if sidecar.labels != dataset.labels {
+        return Err(format!("{}: its labels are not this task's: train the task again", path.display()));
+    }
+    Ok((path, sidecar))
+}
+
 /// Measures the bundle already in `out` for this task again on its validation split, through
 /// the inference path (e.g. after its backbone file was rebuilt), and stores the new figures in
 /// its sidecar with the previous track accuracy and `command` beside them. Returns the previous
 /// and the new track accuracy.
 pub fn remeasure(dataset: &Dataset, out: &Path, command: &str) -> Result<(f64, f64), String> {
-    let (path, mut sidecar) = read_sidecar(out, &dataset.task)?;
-    if sidecar.labels != dataset.labels {
-        return Err(format!("{}: its labels are not this task's: train the task again", path.display()));
-    }
+    let (path, mut sidecar) = read_task_sidecar(dataset, out)?;
     let onnx_path = path.with_extension("onnx");
     let onnx = std::fs::read(&onnx_path).map_err(|e| format!("cannot read {}: {e}", onnx_path.display()))?;
     let backbone = match &sidecar.backbone {
@@ -365,10 +372,7 @@ pub fn cv_all(
     options: &FitOptions,
     command: &str,
 ) -> Result<(f64, f64), String> {
-    let (path, mut sidecar) = read_sidecar(out, &dataset.task)?;
-    if sidecar.labels != dataset.labels {
-        return Err(format!("{}: its labels are not this task's: train the task again", path.display()));
-    }
+    let (path, mut sidecar) = read_task_sidecar(dataset, out)?;
     let reference = sidecar.backbone.clone().ok_or_else(|| format!("{}: not a head on a backbone", path.display()))?;
     let bytes = heads::read_backbone(&out.join(&reference.file))?;
     let backbone = heads::backbone_from_bytes(&reference.file, &bytes)?;

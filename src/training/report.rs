@@ -83,6 +83,15 @@ fn cv_all_cell(cv: &Value) -> String {
     )
 }
 
+/// A bundle's front end and input, for its section.
+fn features(s: &Sidecar) -> String {
+    let f = &s.features;
+    format!(
+        "{} Hz, n_fft {}, hop {}, {} mel bands {:.0}–{:.0} Hz, {} s segments; input {:?}",
+        f.sample_rate, f.n_fft, f.hop_length, f.n_mels, f.fmin, f.fmax, f.segment_seconds, s.input_shape
+    )
+}
+
 /// The section of a bundle Musicat did not train (e.g. musicnn's own tags): where it comes from,
 /// its front end and its labels, without the validation figures it does not have.
 fn untrained_section(md: &mut String, s: &Sidecar) {
@@ -91,12 +100,8 @@ fn untrained_section(md: &mut String, s: &Sidecar) {
     }
     let _ = writeln!(
         md,
-        "- features: {} Hz, n_fft {}, hop {}, {} mel bands, {} s segments; {} output(s) scored with {}; no validation figure (not trained here)",
-        s.features.sample_rate,
-        s.features.n_fft,
-        s.features.hop_length,
-        s.features.n_mels,
-        s.features.segment_seconds,
+        "- features: {}; {} output(s) scored with {}; no validation figure (not trained here)",
+        features(s),
         s.labels.len(),
         match s.activation {
             Activation::Softmax => "softmax",
@@ -117,7 +122,7 @@ pub fn write(dir: &Path) -> Result<(), String> {
          optimistic for unseen recordings. A head shown with a cross-validation table never saw the validation split \
          while being made: its configuration was chosen by grouped cross-validation inside the training split, it \
          trained a fixed number of epochs, and validation was measured once at the end. The k-fold column is a \
-         steadier figure where a validation split is small: the shipped head's network retrained in each of k folds \
+         steadier figure where a validation split is small: the head's configuration retrained in each of k folds \
          over all the task's tracks (grouped as the split is), each track scored once, from the cached backbone \
          embeddings (the same mean of segment probabilities, computed by the trainer).\n\n",
     );
@@ -135,18 +140,7 @@ pub fn write(dir: &Path) -> Result<(), String> {
         }
         let v = &s.metrics["validation"];
         let _ = writeln!(md, "- network: {}", v["description"].as_str().unwrap_or("?"));
-        let _ = writeln!(
-            md,
-            "- features: {} Hz, n_fft {}, hop {}, {} mel bands {:.0}–{:.0} Hz, {} s segments; input {:?}",
-            s.features.sample_rate,
-            s.features.n_fft,
-            s.features.hop_length,
-            s.features.n_mels,
-            s.features.fmin,
-            s.features.fmax,
-            s.features.segment_seconds,
-            s.input_shape
-        );
+        let _ = writeln!(md, "- features: {}", features(s));
         let stopping = if v["best_epoch"].is_null() {
             "fixed schedule, last epoch kept".to_string()
         } else {
@@ -201,11 +195,8 @@ pub fn write(dir: &Path) -> Result<(), String> {
         if !cv.is_null() {
             let _ = writeln!(
                 md,
-                "- k-fold cross-validation over all tracks: track accuracy {}, macro-F1 {} ({} folds, {} tracks, each held out once, grouped as the split above; network: {}); command: `{}`\n",
-                pct(&cv["track_accuracy"]),
-                num(&cv["track_macro_f1"], 3),
-                cv["folds"],
-                cv["tracks"],
+                "- k-fold cross-validation over all tracks (track accuracy / macro-F1): {}, each track held out once, grouped as the split above; network: {}; command: `{}`\n",
+                cv_all_cell(cv),
                 cv["description"].as_str().unwrap_or("?"),
                 cv["command"].as_str().unwrap_or("?")
             );
