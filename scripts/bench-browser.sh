@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the browser app (not a test): builds dist/ if needed, serves it, and in headless
 # Chromium prints the first-load time, the drop-to-verdict time of a 30-second and a 3-minute
-# track, the longest main-thread task meanwhile, and the gzipped sizes of wasm, JS and models.
+# track (WAV and MP3), the longest main-thread task meanwhile, and the gzipped sizes of wasm, JS and models.
 # Uses the shipped models in dist/models; without them (none shipped yet) the fixture models.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ if [ ! -f dist/index.html ]; then
   mkdir -p models
   trunk build index.html --release
 fi
+command -v ffmpeg >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q ffmpeg >/dev/null; }
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 served=dist
 if [ ! -f dist/models/index.json ]; then

@@ -9,9 +9,9 @@ const OCTAVE_WIDTH: f64 = 2.0;
 
 /// Maps power spectra to chroma and keeps the running sum of frame-normalised chroma.
 pub struct ChromaAccumulator {
-    /// `CLASSES` rows of `bins` weights, class 0 = C.
-    weights: Vec<f32>,
-    bins: usize,
+    /// `CLASSES` weights per spectrum bin (bin-major, class 0 = C): a frame is one pass over
+    /// the spectrum adding into 12 independent sums, which vectorises.
+    weights: Vec<[f32; CLASSES]>,
     frame: [f32; CLASSES],
     sum: [f64; CLASSES],
 }
@@ -43,9 +43,8 @@ impl ChromaAccumulator {
             }
         }
         let bins = n_fft / 2 + 1;
-        let weights =
-            (0..CLASSES).flat_map(|c| dense[c * n_fft..c * n_fft + bins].to_vec()).map(|w| w as f32).collect();
-        Self { weights, bins, frame: [0.0; CLASSES], sum: [0.0; CLASSES] }
+        let weights = (0..bins).map(|k| std::array::from_fn(|c| dense[c * n_fft + k] as f32)).collect();
+        Self { weights, frame: [0.0; CLASSES], sum: [0.0; CLASSES] }
     }
 
     /// Forgets the track so far.
@@ -55,9 +54,11 @@ impl ChromaAccumulator {
 
     /// Adds one power spectrum.
     pub fn push(&mut self, power: &[f32]) {
-        for (c, slot) in self.frame.iter_mut().enumerate() {
-            let row = &self.weights[c * self.bins..(c + 1) * self.bins];
-            *slot = row.iter().zip(power).map(|(w, p)| w * p).sum();
+        self.frame = [0.0; CLASSES];
+        for (column, &p) in self.weights.iter().zip(power) {
+            for (slot, w) in self.frame.iter_mut().zip(column) {
+                *slot += w * p;
+            }
         }
         let peak = self.frame.iter().copied().fold(0.0f32, f32::max);
         if peak > f32::MIN_POSITIVE {

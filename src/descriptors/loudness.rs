@@ -1,7 +1,10 @@
-//! Loudness per EBU R128 (the `ebur128` crate) over the file's own channels: integrated loudness,
-//! loudness range, sample peak and true peak.
+//! Loudness per EBU R128 over the file's own channels: integrated loudness and loudness range
+//! (the `ebur128` crate), sample peak and true peak ([`PeakMeter`]: the same values as
+//! `ebur128`'s, faster).
 
 use ebur128::{EbuR128, Mode};
+
+use super::true_peak::PeakMeter;
 
 /// The meter's readings for one track; `None` where EBU R128 gives no value (e.g. silence).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -20,6 +23,7 @@ pub struct Loudness {
 #[derive(Default)]
 pub struct LoudnessMeter {
     meter: Option<EbuR128>,
+    peaks: Option<PeakMeter>,
     rate: u32,
     channels: usize,
     /// Set when the stream changed its channel count or the meter refused the format.
@@ -30,6 +34,7 @@ impl LoudnessMeter {
     /// Forgets the track so far; the next track plays at `rate` Hz.
     pub fn reset(&mut self, rate: u32) {
         self.meter = None;
+        self.peaks = None;
         self.rate = rate;
         self.channels = 0;
         self.unmeasurable = false;
@@ -41,13 +46,14 @@ impl LoudnessMeter {
             return;
         }
         if self.meter.is_none() {
-            let mode = Mode::I | Mode::LRA | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK;
-            self.meter = EbuR128::new(channels as u32, self.rate, mode).ok();
+            self.meter = EbuR128::new(channels as u32, self.rate, Mode::I | Mode::LRA).ok();
+            self.peaks = Some(PeakMeter::new(self.rate, channels));
             self.channels = channels;
         }
-        match self.meter.as_mut() {
-            Some(meter) if channels == self.channels => {
+        match (self.meter.as_mut(), self.peaks.as_mut()) {
+            (Some(meter), Some(peaks)) if channels == self.channels => {
                 self.unmeasurable = meter.add_frames_f32(interleaved).is_err();
+                peaks.push(interleaved);
             }
             _ => self.unmeasurable = true,
         }
@@ -55,17 +61,20 @@ impl LoudnessMeter {
 
     /// The readings so far.
     pub fn readings(&self) -> Loudness {
-        let Some(meter) = self.meter.as_ref().filter(|_| !self.unmeasurable) else { return Loudness::default() };
+        let (Some(meter), Some(peaks)) = (self.meter.as_ref(), self.peaks.as_ref()) else { return Loudness::default() };
+        if self.unmeasurable {
+            return Loudness::default();
+        }
         let finite = |v: Result<f64, ebur128::Error>| v.ok().filter(|v| v.is_finite());
-        let peak = |read: &dyn Fn(u32) -> Result<f64, ebur128::Error>| {
-            let linear = (0..self.channels as u32).filter_map(|c| read(c).ok()).fold(0.0f64, f64::max);
+        let decibels = |per_channel: &[f32]| {
+            let linear = per_channel.iter().fold(0.0f64, |m, &p| m.max(p as f64));
             (linear > 0.0).then(|| 20.0 * linear.log10())
         };
         Loudness {
             integrated_lufs: finite(meter.loudness_global()),
             range_lu: finite(meter.loudness_range()),
-            sample_peak_dbfs: peak(&|c| meter.sample_peak(c)),
-            true_peak_dbtp: peak(&|c| meter.true_peak(c)),
+            sample_peak_dbfs: decibels(peaks.sample_peaks()),
+            true_peak_dbtp: decibels(&peaks.true_peaks()),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod onset;
 pub mod scores;
 pub mod tempo;
 pub mod tempogram;
+pub mod true_peak;
 
 use crate::audio::{AudioError, AudioStream, Chunk, StreamResampler};
 use crate::report::Descriptors;
