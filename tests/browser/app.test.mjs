@@ -335,7 +335,7 @@ try {
   });
 
   await step('a file split over two workers gets the report one worker gives', async () => {
-    // 30 s, alone in the batch: the first share (it also measures the descriptors) takes 1 segment in 5, the second the rest.
+    // 30 s, alone in the batch: the first share (it also measures the descriptors) takes 1 segment in 4, the second the rest.
     const folder = await mkdtemp(join(tmpdir(), 'musicat-split-'));
     const track = join(folder, 'split_30s.wav');
     await writeFile(track, wav(30));
