@@ -202,7 +202,10 @@ mod tests {
             .map(|i| (std::f64::consts::FRAC_PI_2 * (i % 4) as f64 + std::f64::consts::FRAC_PI_4).sin() as f32)
             .collect();
         let (sample, true_peak) = measured(48_000, 1, &audio, 1024);
-        assert!((sample[0] as f32 - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-3 && true_peak[0] > 0.95, "{sample:?} {true_peak:?}");
+        assert!(
+            (sample[0] as f32 - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-3 && true_peak[0] > 0.95,
+            "{sample:?} {true_peak:?}"
+        );
         assert_eq!((sample, true_peak), reference(48_000, 1, &audio, 1024));
     }
 
