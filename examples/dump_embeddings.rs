@@ -17,12 +17,10 @@ fn main() -> Result<(), String> {
     };
     let out = PathBuf::from(out);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let path = Path::new("models/backbone/musicnn_msd.onnx");
-    let bytes = heads::read_backbone(path)?;
-    let backbone = heads::backbone_from_bytes("backbone/musicnn_msd.onnx", &bytes)?;
+    let (backbone, cache) =
+        heads::open_backbone(Path::new("models/backbone/musicnn_msd.onnx"), "backbone/musicnn_msd.onnx")?;
     let layout: Vec<String> = backbone.runner().output_layout().map(|(n, w)| format!("{n}:{w}")).collect();
     std::fs::write(out.join("layout.txt"), layout.join("\n") + "\n").map_err(|e| e.to_string())?;
-    let cache = heads::default_cache(path, &bytes);
     let width = backbone.width();
     for task in dataset::TASKS {
         let ds = dataset::from_manifest(Path::new(data), task)?;

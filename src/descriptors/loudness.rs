@@ -22,8 +22,8 @@ pub struct Loudness {
 /// Measures a stream whose channel count is learnt from its first packet.
 #[derive(Default)]
 pub struct LoudnessMeter {
-    meter: Option<EbuR128>,
-    peaks: Option<PeakMeter>,
+    /// Loudness and peaks, made at the first packet (`None` when `ebur128` refused the format).
+    meters: Option<(EbuR128, PeakMeter)>,
     rate: u32,
     channels: usize,
     /// Set when the stream changed its channel count or the meter refused the format.
@@ -33,8 +33,7 @@ pub struct LoudnessMeter {
 impl LoudnessMeter {
     /// Forgets the track so far; the next track plays at `rate` Hz.
     pub fn reset(&mut self, rate: u32) {
-        self.meter = None;
-        self.peaks = None;
+        self.meters = None;
         self.rate = rate;
         self.channels = 0;
         self.unmeasurable = false;
@@ -45,13 +44,13 @@ impl LoudnessMeter {
         if self.unmeasurable {
             return;
         }
-        if self.meter.is_none() {
-            self.meter = EbuR128::new(channels as u32, self.rate, Mode::I | Mode::LRA).ok();
-            self.peaks = Some(PeakMeter::new(self.rate, channels));
+        if self.meters.is_none() {
+            let loudness = EbuR128::new(channels as u32, self.rate, Mode::I | Mode::LRA).ok();
+            self.meters = loudness.map(|meter| (meter, PeakMeter::new(self.rate, channels)));
             self.channels = channels;
         }
-        match (self.meter.as_mut(), self.peaks.as_mut()) {
-            (Some(meter), Some(peaks)) if channels == self.channels => {
+        match self.meters.as_mut() {
+            Some((meter, peaks)) if channels == self.channels => {
                 self.unmeasurable = meter.add_frames_f32(interleaved).is_err();
                 peaks.push(interleaved);
             }
@@ -61,10 +60,9 @@ impl LoudnessMeter {
 
     /// The readings so far.
     pub fn readings(&self) -> Loudness {
-        let (Some(meter), Some(peaks)) = (self.meter.as_ref(), self.peaks.as_ref()) else { return Loudness::default() };
-        if self.unmeasurable {
+        let Some((meter, peaks)) = self.meters.as_ref().filter(|_| !self.unmeasurable) else {
             return Loudness::default();
-        }
+        };
         let finite = |v: Result<f64, ebur128::Error>| v.ok().filter(|v| v.is_finite());
         let decibels = |per_channel: &[f32]| {
             let linear = per_channel.iter().fold(0.0f64, |m, &p| m.max(p as f64));

@@ -14,6 +14,8 @@ const STRETCH: usize = 64;
 pub struct PeakMeter {
     /// Oversampling factor: 4, 2, or 1 (no interpolation, true peak = sample peak).
     factor: usize,
+    /// Filter taps per phase (`TAPS / factor`).
+    taps: usize,
     /// `filter[tap * factor + phase]`.
     filter: Vec<f32>,
     /// Largest gain of any phase on a signal bounded by 1 (the sum of its taps' magnitudes),
@@ -42,6 +44,7 @@ impl PeakMeter {
             * 1.001;
         Self {
             factor,
+            taps,
             filter,
             gain,
             lines: vec![vec![0.0; taps - 1]; channels],
@@ -53,7 +56,7 @@ impl PeakMeter {
     /// Adds interleaved samples (the meter's channel count per frame).
     pub fn push(&mut self, interleaved: &[f32]) {
         let channels = self.lines.len();
-        let history = TAPS / self.factor - 1;
+        let history = self.taps - 1;
         for c in 0..channels {
             let mut line = std::mem::take(&mut self.lines[c]);
             line.extend(interleaved.iter().skip(c).step_by(channels));
@@ -90,7 +93,7 @@ impl PeakMeter {
     /// The largest |interpolated sample| for the input positions `start..end` of `line`, computed
     /// as `ebur128`'s interpolator does (newest tap first, one multiply-add at a time in f32).
     fn interpolate(&self, line: &[f32], start: usize, end: usize) -> f32 {
-        let (factor, taps) = (self.factor, TAPS / self.factor);
+        let (factor, taps) = (self.factor, self.taps);
         let mut largest = 0.0f32;
         for n in start..end {
             let mut outputs = [0.0f32; 4];

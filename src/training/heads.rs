@@ -458,6 +458,12 @@ pub fn load_backbone(path: &Path, file: &str) -> Result<Arc<Backbone>, String> {
     backbone_from_bytes(file, &read_backbone(path)?)
 }
 
+/// The backbone ONNX at `path` (named `file` in sidecars) and its default embedding cache.
+pub fn open_backbone(path: &Path, file: &str) -> Result<(Arc<Backbone>, PathBuf), String> {
+    let bytes = read_backbone(path)?;
+    Ok((backbone_from_bytes(file, &bytes)?, default_cache(path, &bytes)))
+}
+
 /// The bytes of the backbone file at `path`.
 pub fn read_backbone(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))

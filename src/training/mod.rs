@@ -152,13 +152,11 @@ pub fn train_head(
     candidates: &[heads::HeadConfig],
     folds: usize,
 ) -> Result<Trained, String> {
-    let bytes = heads::read_backbone(backbone_path)?;
-    let backbone = heads::backbone_from_bytes(backbone_file, &bytes)?;
+    let (backbone, cache) = heads::open_backbone(backbone_path, backbone_file)?;
     let mut warn = |message: String| eprintln!("warning: {message}");
     let (train_examples, validation_examples) = splits(dataset)?;
     let first = candidates.first().ok_or("no head configuration to train")?;
     let started = Instant::now();
-    let cache = heads::default_cache(backbone_path, &bytes);
     eprintln!(
         "embedding {} training and {} validation files (cache {})…",
         train_examples.len(),
@@ -374,8 +372,7 @@ pub fn cv_all(
 ) -> Result<(f64, f64), String> {
     let (path, mut sidecar) = read_task_sidecar(dataset, out)?;
     let reference = sidecar.backbone.clone().ok_or_else(|| format!("{}: not a head on a backbone", path.display()))?;
-    let bytes = heads::read_backbone(&out.join(&reference.file))?;
-    let backbone = heads::backbone_from_bytes(&reference.file, &bytes)?;
+    let (backbone, cache) = heads::open_backbone(&out.join(&reference.file), &reference.file)?;
     // The head's configuration as cross-validation chose it when it was trained (the first
     // heads, trained before that, are the linear head on the outputs their sidecar names).
     let chosen = sidecar.metrics["validation"]["selection"]["head"]
@@ -386,7 +383,6 @@ pub fn cv_all(
         ..heads::HeadConfig::linear(options.epochs)
     });
     let examples: Vec<&dataset::Example> = dataset.examples.iter().collect();
-    let cache = heads::default_cache(&out.join(&reference.file), &bytes);
     let mut warn = |message: String| eprintln!("warning: {message}");
     let embedded = heads::embed_all(&examples, &backbone, &cache, config.tail, &mut warn)?;
     let (files, width) = heads::select(&embedded, &backbone, &config.outputs)?;
