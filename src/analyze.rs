@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-use crate::audio::{AudioError, AudioStream, StreamResampler};
+use crate::audio::{AudioError, AudioStream, Chunk, StreamResampler};
 use crate::descriptors::DescriptorAnalyzer;
 use crate::features::{FeatureParams, MelSpectrogram, Segment, Segmenter};
 use crate::model::bundle::runner_error;
@@ -203,28 +203,15 @@ impl<'m> Analyzer<'m> {
         progress: &mut dyn FnMut(f64),
         on_mel: &mut dyn FnMut(MelSegment<'_>),
     ) -> Result<TrackReport, AnalyzeError> {
-        for group in &mut self.groups {
-            group.reset(stream.sample_rate())?;
-        }
-        if let Some(descriptors) = self.descriptors.as_mut() {
-            descriptors.reset(stream.sample_rate())?;
-        }
-        let times = &mut self.times;
+        self.start(stream.sample_rate())?;
         let announced = stream.announced_seconds();
         let mut reported = 0.0;
         loop {
             let started = Instant::now();
             let chunk = stream.next_packet()?;
-            times.decode += started.elapsed();
+            self.times.decode += started.elapsed();
             let Some(chunk) = chunk else { break };
-            for group in &mut self.groups {
-                group.push(chunk.mono, times, on_mel)?;
-            }
-            if let Some(descriptors) = self.descriptors.as_mut() {
-                let started = Instant::now();
-                descriptors.push(chunk);
-                times.descriptors += started.elapsed();
-            }
+            self.push(chunk, on_mel)?;
             if let Some(total) = announced.filter(|t| *t > 0.0) {
                 let now = stream.decoded_seconds();
                 if now - reported >= PROGRESS_STEP_S {
@@ -234,10 +221,44 @@ impl<'m> Analyzer<'m> {
             }
         }
         progress(1.0);
+        self.finish(stream.decoded_seconds(), on_mel)
+    }
+
+    /// Starts a track decoded at `source_rate` Hz, to be fed packet by packet with
+    /// [`Analyzer::push`] and ended with [`Analyzer::finish`]: what
+    /// [`Analyzer::analyze_observed`] does with a stream it decodes, for audio decoded elsewhere.
+    pub fn start(&mut self, source_rate: u32) -> Result<(), AnalyzeError> {
         for group in &mut self.groups {
-            group.finish(times, on_mel)?;
+            group.reset(source_rate)?;
         }
-        let duration_s = stream.decoded_seconds();
+        if let Some(descriptors) = self.descriptors.as_mut() {
+            descriptors.reset(source_rate)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the track's next decoded packet.
+    pub fn push(&mut self, chunk: Chunk<'_>, on_mel: &mut dyn FnMut(MelSegment<'_>)) -> Result<(), AnalyzeError> {
+        for group in &mut self.groups {
+            group.push(chunk.mono, &mut self.times, on_mel)?;
+        }
+        if let Some(descriptors) = self.descriptors.as_mut() {
+            let started = Instant::now();
+            descriptors.push(chunk);
+            self.times.descriptors += started.elapsed();
+        }
+        Ok(())
+    }
+
+    /// Ends the track, `duration_s` seconds long: its report.
+    pub fn finish(
+        &mut self,
+        duration_s: f64,
+        on_mel: &mut dyn FnMut(MelSegment<'_>),
+    ) -> Result<TrackReport, AnalyzeError> {
+        for group in &mut self.groups {
+            group.finish(&mut self.times, on_mel)?;
+        }
         let mut report = self.report(duration_s)?;
         if let Some(descriptors) = self.descriptors.as_mut() {
             let started = Instant::now();

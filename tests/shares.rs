@@ -1,23 +1,48 @@
-//! A track analysed in shares (as the browser app's workers split one file) and merged gives the
-//! report of the track analysed whole: same timeline, same verdicts, same descriptors.
+//! A track analysed in shares (as the browser app's workers split one file: one decodes it and
+//! relays the samples to the others) and merged gives the report of the track analysed whole:
+//! same timeline, same verdicts, same descriptors.
 
 mod common;
 
+use musicat::audio::Chunk;
 use musicat::share::{Share, merge};
 use musicat::{Analyzer, AudioStream, Models, TrackReport};
 
 use common::fixture;
 
+/// Samples per block the leader relays (another size than the decoder's packets).
+const RELAY_BLOCK: usize = 3000;
+
+/// The file analysed whole, and in `count` shares merged, as the app splits it: share 0 decodes
+/// the file and measures the descriptors, and relays the decoded mono samples in blocks to the
+/// other shares, which are fed them through `start`, `push` and `finish`.
 fn whole_and_merged(models: &Models, file: &str, count: u32) -> (TrackReport, TrackReport) {
     let path = fixture(file);
     let whole = Analyzer::new(models).with_descriptors().analyze(AudioStream::open_file(&path).unwrap()).unwrap();
-    let parts = (0..count)
-        .map(|index| {
-            let analyzer = Analyzer::new(models).with_share(Share { index, count });
-            // The first share also measures the descriptors, as in the app.
-            let mut analyzer = if index == 0 { analyzer.with_descriptors() } else { analyzer };
-            analyzer.analyze(AudioStream::open_file(&path).unwrap()).unwrap()
-        })
+    let mut leader = Analyzer::new(models).with_share(Share { index: 0, count }).with_descriptors();
+    let mut followers: Vec<Analyzer> =
+        (1..count).map(|index| Analyzer::new(models).with_share(Share { index, count })).collect();
+    let mut stream = AudioStream::open_file(&path).unwrap();
+    let rate = stream.sample_rate();
+    leader.start(rate).unwrap();
+    followers.iter_mut().for_each(|f| f.start(rate).unwrap());
+    let mut relayed = Vec::new();
+    let mut relay = |samples: &[f32], followers: &mut Vec<Analyzer>| {
+        followers.iter_mut().for_each(|f| f.push(Chunk::mono(samples), &mut |_| {}).unwrap());
+    };
+    while let Some(chunk) = stream.next_packet().unwrap() {
+        leader.push(chunk, &mut |_| {}).unwrap();
+        relayed.extend_from_slice(chunk.mono);
+        while relayed.len() >= RELAY_BLOCK {
+            relay(&relayed[..RELAY_BLOCK], &mut followers);
+            relayed.drain(..RELAY_BLOCK);
+        }
+    }
+    relay(&relayed, &mut followers);
+    let duration_s = stream.decoded_seconds();
+    let parts = std::iter::once(leader)
+        .chain(followers)
+        .map(|mut share| share.finish(duration_s, &mut |_| {}).unwrap())
         .collect::<Vec<_>>();
     let classified: usize = parts.iter().map(|p| p.segments.len()).sum();
     assert_eq!(classified, whole.segments.len(), "each segment in exactly one share");
@@ -42,8 +67,10 @@ fn assert_same(whole: &TrackReport, merged: &TrackReport) {
 fn shares_of_a_track_merge_into_the_whole_report() {
     let models = Models::load_dir(&fixture("models/fixture")).expect("fixture models");
     for count in [2, 3] {
-        let (whole, merged) = whole_and_merged(&models, "fixtures/audio/music_12s_22050_mono.flac", count);
-        assert_same(&whole, &merged);
+        for file in ["fixtures/audio/music_12s_22050_mono.flac", "fixtures/audio/music_stereo_44100.mp3"] {
+            let (whole, merged) = whole_and_merged(&models, file, count);
+            assert_same(&whole, &merged);
+        }
     }
 }
 

@@ -45,6 +45,13 @@ pub struct Chunk<'a> {
     pub channels: usize,
 }
 
+impl<'a> Chunk<'a> {
+    /// A packet of one channel.
+    pub fn mono(samples: &'a [f32]) -> Self {
+        Self { mono: samples, interleaved: samples, channels: 1 }
+    }
+}
+
 /// A decoded audio stream, read packet by packet.
 pub struct AudioStream {
     format: Box<dyn FormatReader>,
