@@ -16,10 +16,9 @@ use crate::model::{Backbone, ModelBundle, ModelError, Models};
 use crate::report::{
     OnlySilence, ProbabilityMean, SegmentLabel, SegmentPrediction, TaskVerdict, TrackReport, segment_key,
 };
-use crate::share::Share;
 
 /// Seconds of audio decoded between two progress reports.
-const PROGRESS_STEP_S: f64 = 5.0;
+pub const PROGRESS_STEP_S: f64 = 5.0;
 
 /// Segments sent to a model at once: one per inference thread (at least two). Larger batches
 /// are no faster with tract but hold every segment's intermediate tensors at once (musicnn's
@@ -103,15 +102,19 @@ struct FeatureGroup<'m> {
     batch: Vec<Pending>,
     probabilities: Vec<f32>,
     timeline: Vec<(Pending, Vec<(usize, SegmentLabel)>)>,
-    /// The segments of the track this analysis classifies.
-    share: Share,
     /// Segments the segmenter has cut from the current track so far.
     cut: usize,
 }
 
+/// Whether to classify segment `index` (from 0, silent ones included) of feature configuration
+/// `group` (the models' distinct feature configurations, in the order of the models).
+pub type SegmentChooser<'m> = Box<dyn FnMut(usize, usize) -> bool + 'm>;
+
 /// Classifies tracks with a set of models; build once, reuse for every track.
 pub struct Analyzer<'m> {
     groups: Vec<FeatureGroup<'m>>,
+    /// Which segments to classify (`None`: all).
+    segments: Option<SegmentChooser<'m>>,
     descriptors: Option<DescriptorAnalyzer>,
     times: StageTimes,
 }
@@ -148,13 +151,12 @@ impl<'m> Analyzer<'m> {
                         batch: Vec::with_capacity(batch_size()),
                         probabilities: Vec::new(),
                         timeline: Vec::new(),
-                        share: Share::WHOLE,
                         cut: 0,
                     });
                 }
             }
         }
-        Self { groups, descriptors: None, times: StageTimes::default() }
+        Self { groups, segments: None, descriptors: None, times: StageTimes::default() }
     }
 
     /// Also computes each track's [`Descriptors`](crate::report::Descriptors) (tempo, key,
@@ -164,14 +166,19 @@ impl<'m> Analyzer<'m> {
         self
     }
 
-    /// Classifies only `share`'s segments of each track (the rest of the work, decoding, is the
-    /// same); [`crate::share::merge`] puts the shares' reports together. A share with no
-    /// segment to classify reports no verdicts rather than failing as silent.
-    pub fn with_share(mut self, share: Share) -> Self {
-        for group in &mut self.groups {
-            group.share = share;
-        }
+    /// Classifies only the segments `chooser` picks, asked as each segment is cut (the rest of
+    /// the work, resampling, is the same): one share of a track split over several workers
+    /// ([`crate::share`]), whose reports [`crate::share::merge`] puts together. An analysis
+    /// that classified no segment reports no verdicts rather than failing as silent.
+    pub fn with_segments(mut self, chooser: impl FnMut(usize, usize) -> bool + 'm) -> Self {
+        self.segments = Some(Box::new(chooser));
         self
+    }
+
+    /// Per feature configuration (see [`Analyzer::with_segments`]), seconds between the starts
+    /// of two segments: segment `k` starts at `k` times that.
+    pub fn segment_hops_s(&self) -> Vec<f64> {
+        self.groups.iter().map(|g| g.params.segment_hop_samples() as f64 / g.params.sample_rate as f64).collect()
     }
 
     /// Stage times accumulated over every track analysed so far.
@@ -239,8 +246,9 @@ impl<'m> Analyzer<'m> {
 
     /// Adds the track's next decoded packet.
     pub fn push(&mut self, chunk: Chunk<'_>, on_mel: &mut dyn FnMut(MelSegment<'_>)) -> Result<(), AnalyzeError> {
-        for group in &mut self.groups {
-            group.push(chunk.mono, &mut self.times, on_mel)?;
+        for (g, group) in self.groups.iter_mut().enumerate() {
+            let mut chosen = |k: usize| self.segments.as_mut().is_none_or(|choose| choose(g, k));
+            group.push(chunk.mono, &mut self.times, on_mel, &mut chosen)?;
         }
         if let Some(descriptors) = self.descriptors.as_mut() {
             let started = Instant::now();
@@ -256,8 +264,9 @@ impl<'m> Analyzer<'m> {
         duration_s: f64,
         on_mel: &mut dyn FnMut(MelSegment<'_>),
     ) -> Result<TrackReport, AnalyzeError> {
-        for group in &mut self.groups {
-            group.finish(&mut self.times, on_mel)?;
+        for (g, group) in self.groups.iter_mut().enumerate() {
+            let mut chosen = |k: usize| self.segments.as_mut().is_none_or(|choose| choose(g, k));
+            group.finish(&mut self.times, on_mel, &mut chosen)?;
         }
         let mut report = self.report(duration_s)?;
         if let Some(descriptors) = self.descriptors.as_mut() {
@@ -291,8 +300,7 @@ impl<'m> Analyzer<'m> {
                 }
             }
         }
-        let whole = self.groups.iter().all(|g| g.share.is_whole());
-        if tasks.is_empty() && whole {
+        if tasks.is_empty() && self.segments.is_none() {
             return Err(OnlySilence { seconds: duration_s }.into());
         }
         Ok(TrackReport { duration_s, tasks, segments: segments.into_values().collect(), descriptors: None })
@@ -317,6 +325,7 @@ impl FeatureGroup<'_> {
         chunk: &[f32],
         times: &mut StageTimes,
         on_mel: &mut dyn FnMut(MelSegment<'_>),
+        chosen: &mut dyn FnMut(usize) -> bool,
     ) -> Result<(), ModelError> {
         let started = Instant::now();
         self.resampled.clear();
@@ -324,18 +333,23 @@ impl FeatureGroup<'_> {
             resampler.push(chunk, |block| self.resampled.extend_from_slice(block));
         }
         times.resample += started.elapsed();
-        self.segment(false, times, on_mel)
+        self.segment(false, times, on_mel, chosen)
     }
 
-    fn finish(&mut self, times: &mut StageTimes, on_mel: &mut dyn FnMut(MelSegment<'_>)) -> Result<(), ModelError> {
+    fn finish(
+        &mut self,
+        times: &mut StageTimes,
+        on_mel: &mut dyn FnMut(MelSegment<'_>),
+        chosen: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<(), ModelError> {
         let started = Instant::now();
         self.resampled.clear();
         if let Some(resampler) = self.resampler.as_mut() {
             resampler.finish(|block| self.resampled.extend_from_slice(block));
         }
         times.resample += started.elapsed();
-        self.segment(false, times, on_mel)?;
-        self.segment(true, times, on_mel)?;
+        self.segment(false, times, on_mel, chosen)?;
+        self.segment(true, times, on_mel, chosen)?;
         self.run_batch(times)
     }
 
@@ -346,15 +360,16 @@ impl FeatureGroup<'_> {
         last: bool,
         times: &mut StageTimes,
         on_mel: &mut dyn FnMut(MelSegment<'_>),
+        chosen: &mut dyn FnMut(usize) -> bool,
     ) -> Result<(), ModelError> {
         let rate = self.params.sample_rate as f64;
         let item = self.spectrogram.output_len();
         let (spectrogram, inputs, batch, timeline, params) =
             (&mut self.spectrogram, &mut self.inputs, &mut self.batch, &mut self.timeline, &self.params);
-        let (share, cut) = (self.share, &mut self.cut);
+        let cut = &mut self.cut;
         let mut accept = |segment: Segment<'_>| {
             *cut += 1;
-            if !share.includes(*cut - 1) {
+            if !chosen(*cut - 1) {
                 return;
             }
             let pending = Pending {

@@ -1,17 +1,19 @@
-//! One track analysed by several workers at once: which segments each [`Share`] classifies, and
-//! how the shares' reports merge into the report of the whole track.
+//! One track analysed by several workers at once: which segments each [`Share`] classifies
+//! (the leader's [`Dispatch`], the followers' [`Assigned`]), and how the shares' reports merge
+//! into the report of the whole track.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::report::{OnlySilence, SegmentPrediction, TaskVerdict, TrackReport, segment_key};
 
-/// Share `index` of `count` of a track: some segments of every feature configuration, interleaved
-/// so each share covers the whole track. The first share, which also measures the descriptors (in
-/// the browser about 0.5 s for a 3-minute track, against 1.4 s for all its musicnn segments),
-/// classifies 1 segment in every cycle where each other share classifies 3: with two workers, 25%
-/// and 75% of the segments.
+/// Share `index` of `count` of a track analysed by several workers at once. Share 0 (the
+/// leader) decodes the file, measures the descriptors and relays the decoded samples to the
+/// other shares (the followers); as the segments are cut, its [`Dispatch`] gives each one to a
+/// follower, or keeps it while every follower has enough waiting, so the work balances itself
+/// whatever the file's format and the models (a fixed split let one worker idle ~0.3 s on a
+/// 3-minute track while the other finished).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Share {
     /// Which share, from 0.
@@ -30,20 +32,147 @@ impl Share {
     /// The whole track.
     pub const WHOLE: Share = Share { index: 0, count: 1 };
 
-    /// Whether this share classifies the `segment`th segment (counted from 0, silent ones included).
-    pub fn includes(&self, segment: usize) -> bool {
-        if self.count <= 1 {
-            return true;
-        }
-        let cycle = 3 * self.count as usize - 2;
-        let place = segment % cycle;
-        let owner = if place < 1 { 0 } else { 1 + (place - 1) / 3 };
-        owner == self.index as usize
-    }
-
     /// Whether this is the whole track.
     pub fn is_whole(&self) -> bool {
         self.count <= 1
+    }
+}
+
+/// Segment `segment` (its place in the track from 0, silent ones included) of feature
+/// configuration `group` (see [`crate::Analyzer::with_segments`]) goes to follower `share`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Assignment {
+    /// The feature configuration.
+    pub group: u32,
+    /// The segment.
+    pub segment: u32,
+    /// The follower's share index (1 or more).
+    pub share: u32,
+}
+
+/// The leader's side: who classifies each segment, decided for every segment that starts within
+/// the samples relayed so far (a follower cuts a segment only once it has its end, so it always
+/// knows in time). The leader keeps the fraction of segments that makes it spend as long as each
+/// follower, from the costs measured so far on this track: it also decodes the file and measures
+/// the descriptors, which cost more for an MP3 than for a WAV, and more with some models than
+/// others.
+#[derive(Debug, Clone)]
+pub struct Dispatch {
+    /// Per feature configuration: seconds between segment starts, and the next segment to decide.
+    hops_s: Vec<f64>,
+    next: Vec<usize>,
+    /// Per follower (share 1, 2…): segments given to it.
+    given: Vec<u32>,
+    /// Segments given to a follower, by configuration and segment.
+    to_followers: HashSet<(u32, u32)>,
+    /// Segments the leader kept.
+    kept: u32,
+    /// The fraction of segments the leader keeps.
+    fraction: f64,
+    /// Decided since the last [`Dispatch::take_assigned`].
+    assigned: Vec<Assignment>,
+}
+
+/// What a track has cost so far, to balance the work (milliseconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Costs {
+    /// The leader's decoding, descriptors and resampling.
+    pub leader_fixed_ms: f64,
+    /// Its resampling alone (each follower resamples the same audio).
+    pub resample_ms: f64,
+    /// Inference, by the leader and the followers together.
+    pub inference_ms: f64,
+    /// Segments that inference classified.
+    pub inferred: u32,
+}
+
+impl Dispatch {
+    /// The fraction of segments the leader keeps before any cost is known.
+    pub const FIRST_FRACTION: f64 = 0.25;
+
+    /// A dispatch over `followers` followers, for feature configurations whose segments start
+    /// every `hops_s` seconds ([`crate::Analyzer::segment_hops_s`]).
+    pub fn new(followers: usize, hops_s: Vec<f64>) -> Self {
+        Self {
+            next: vec![0; hops_s.len()],
+            hops_s,
+            given: vec![0; followers],
+            to_followers: HashSet::new(),
+            kept: 0,
+            fraction: Self::FIRST_FRACTION,
+            assigned: Vec::new(),
+        }
+    }
+
+    /// The fraction of segments the leader keeps.
+    pub fn fraction(&self) -> f64 {
+        self.fraction
+    }
+
+    /// Sets the fraction the leader keeps so that, at the costs so far, it and every follower
+    /// spend the same time on the segments decided so far: with `n` segments of `t` ms each,
+    /// `k` followers, fixed cost `F` and resampling `R`, `F + f·n·t = R + (1 − f)·n·t / k`.
+    pub fn balance(&mut self, costs: Costs) {
+        let decided = self.kept + self.given.iter().sum::<u32>();
+        let followers = self.given.len() as f64;
+        if costs.inferred == 0 || decided == 0 || followers == 0.0 {
+            return;
+        }
+        let all = decided as f64 * costs.inference_ms / costs.inferred as f64;
+        let fraction = (all / followers + costs.resample_ms - costs.leader_fixed_ms) / (all * (1.0 + 1.0 / followers));
+        self.fraction = fraction.clamp(0.0, 1.0);
+    }
+
+    /// Decides every segment that starts before `seconds`: the leader keeps its fraction, the
+    /// follower given the fewest so far gets each other one.
+    pub fn decide_until(&mut self, seconds: f64) {
+        for (group, (&hop_s, next)) in self.hops_s.iter().zip(&mut self.next).enumerate() {
+            while hop_s > 0.0 && (*next as f64) * hop_s < seconds {
+                let decided = self.kept + self.given.iter().sum::<u32>();
+                let keep = (self.kept as f64) < self.fraction * (decided + 1) as f64;
+                match self.given.iter().enumerate().min_by_key(|(_, g)| **g) {
+                    Some((follower, _)) if !keep => {
+                        self.given[follower] += 1;
+                        let assignment =
+                            Assignment { group: group as u32, segment: *next as u32, share: follower as u32 + 1 };
+                        self.to_followers.insert((assignment.group, assignment.segment));
+                        self.assigned.push(assignment);
+                    }
+                    _ => self.kept += 1,
+                }
+                *next += 1;
+            }
+        }
+    }
+
+    /// Whether the leader classifies segment `segment` of configuration `group` (every segment
+    /// not given to a follower, including any never decided).
+    pub fn leader_takes(&self, group: usize, segment: usize) -> bool {
+        !self.to_followers.contains(&(group as u32, segment as u32))
+    }
+
+    /// The assignments decided since the last call, for the followers.
+    pub fn take_assigned(&mut self) -> Vec<Assignment> {
+        std::mem::take(&mut self.assigned)
+    }
+}
+
+/// A follower's side: the segments the leader gave it.
+#[derive(Debug, Clone, Default)]
+pub struct Assigned {
+    mine: HashSet<(u32, u32)>,
+}
+
+impl Assigned {
+    /// Takes note of the leader's assignments to share `share`.
+    pub fn add(&mut self, share: u32, assignments: &[Assignment]) {
+        let mine = assignments.iter().filter(|a| a.share == share).map(|a| (a.group, a.segment));
+        self.mine.extend(mine);
+    }
+
+    /// Whether segment `segment` of feature configuration `group` is this follower's.
+    pub fn includes(&self, group: usize, segment: usize) -> bool {
+        self.mine.contains(&(group as u32, segment as u32))
     }
 }
 
@@ -136,18 +265,69 @@ mod tests {
     }
 
     #[test]
-    fn shares_interleave_and_cover_every_segment_once() {
-        let shares = [Share { index: 0, count: 3 }, Share { index: 1, count: 3 }, Share { index: 2, count: 3 }];
-        for segment in 0..30 {
-            assert_eq!(shares.iter().filter(|s| s.includes(segment)).count(), 1, "{segment}");
-        }
-        assert!((0..30).all(|s| Share::WHOLE.includes(s)));
-        // Two shares: the first (which also measures the descriptors) takes 1 segment in 4.
-        let first = Share { index: 0, count: 2 };
-        let taken: Vec<usize> = (0..10).filter(|&s| first.includes(s)).collect();
-        assert_eq!(taken, [0, 4, 8]);
-        assert!((0..10).all(|s| first.includes(s) != Share { index: 1, count: 2 }.includes(s)));
+    fn the_leader_keeps_its_fraction_of_the_segments_started_and_gives_the_rest() {
+        // Two configurations: segments every 3 s and every 5 s.
+        let mut dispatch = Dispatch::new(1, vec![3.0, 5.0]);
+        assert_eq!(dispatch.fraction(), Dispatch::FIRST_FRACTION);
+        dispatch.decide_until(0.5);
+        // Segment 0 of each starts at 0 s: the first kept, the second given.
+        assert_eq!(dispatch.take_assigned(), [Assignment { group: 1, segment: 0, share: 1 }]);
+        assert!(dispatch.leader_takes(0, 0) && !dispatch.leader_takes(1, 0));
+        dispatch.decide_until(21.5);
+        // 3-s segments 1–7 (3 … 21 s) and 5-s segments 1–4 (5 … 20 s): 11 more, 13 in all.
+        let given = dispatch.take_assigned();
+        let kept = (0..8).filter(|&k| dispatch.leader_takes(0, k)).count()
+            + (0..5).filter(|&k| dispatch.leader_takes(1, k)).count();
+        assert_eq!((kept, given.len() + 1), (4, 9));
+        assert!(given.iter().all(|a| a.share == 1 && !dispatch.leader_takes(a.group as usize, a.segment as usize)));
+        // Segments never decided (past the relayed samples) are the leader's.
+        assert!(dispatch.leader_takes(0, 8) && dispatch.take_assigned().is_empty());
         assert_eq!(Share::default(), Share::WHOLE);
+    }
+
+    #[test]
+    fn the_fraction_balances_the_time_each_side_spends() {
+        // 10 segments of 20 ms; the leader's own work 100 ms, of which resampling 10 ms:
+        // 100 + f·200 = 10 + (1 − f)·200 gives f = 0.275.
+        let mut dispatch = Dispatch::new(1, vec![1.0]);
+        dispatch.decide_until(10.0);
+        let costs = Costs { leader_fixed_ms: 100.0, resample_ms: 10.0, inference_ms: 60.0, inferred: 3 };
+        dispatch.balance(costs);
+        assert!((dispatch.fraction() - 0.275).abs() < 1e-9, "{}", dispatch.fraction());
+        // Work the leader alone would take longer than all the segments: it keeps none.
+        dispatch.balance(Costs { leader_fixed_ms: 1000.0, ..costs });
+        assert_eq!(dispatch.fraction(), 0.0);
+        dispatch.decide_until(11.0);
+        assert!(!dispatch.leader_takes(0, 10));
+        // Two followers: 100 + f·200 = 10 + (1 − f)·100 gives f = 0.0333….
+        let mut two = Dispatch::new(2, vec![1.0]);
+        two.decide_until(10.0);
+        two.balance(costs);
+        assert!((two.fraction() - 1.0 / 30.0).abs() < 1e-9, "{}", two.fraction());
+        // Nothing measured yet: unchanged.
+        let mut fresh = Dispatch::new(1, vec![1.0]);
+        fresh.balance(Costs::default());
+        assert_eq!(fresh.fraction(), Dispatch::FIRST_FRACTION);
+    }
+
+    #[test]
+    fn the_follower_given_the_fewest_gets_the_segment_and_only_it_includes_it() {
+        let mut dispatch = Dispatch::new(2, vec![3.0]);
+        dispatch.decide_until(1.0);
+        dispatch.balance(Costs { leader_fixed_ms: 1e9, resample_ms: 0.0, inference_ms: 1.0, inferred: 1 });
+        dispatch.decide_until(7.0);
+        let assigned = dispatch.take_assigned();
+        // The first segment was kept before any cost was known.
+        assert!(dispatch.leader_takes(0, 0));
+        assert_eq!(
+            assigned,
+            [Assignment { group: 0, segment: 1, share: 1 }, Assignment { group: 0, segment: 2, share: 2 }]
+        );
+        let (mut first, mut second) = (Assigned::default(), Assigned::default());
+        first.add(1, &assigned);
+        second.add(2, &assigned);
+        assert!(first.includes(0, 1) && !first.includes(0, 2));
+        assert!(second.includes(0, 2) && !second.includes(0, 1) && !second.includes(1, 2));
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub enum ToWorker {
     },
     /// Decode and classify one file; `payload[0]` is the file itself (a `Blob`: the worker
     /// checks its size against the in-memory limit before reading it), or its bytes.
+    ///
+    /// A file split over several workers is decoded once: share 0's payload is the file then one
+    /// `MessagePort` per other share, to which it relays the decoded samples; each other
+    /// share's payload is only the other end of its port.
     Analyze {
         /// The page's job number, repeated in every answer about it.
         job: u32,
@@ -64,6 +68,12 @@ pub enum ToWorker {
         /// the first share also measures the descriptors.
         #[serde(default)]
         share: Share,
+    },
+    /// Job `job` failed on another share: stop relaying its samples or waiting for them. A
+    /// worker on the job still ends it with one answer, as every job.
+    Abandon {
+        /// The page's job number.
+        job: u32,
     },
 }
 

@@ -5,47 +5,85 @@
 mod common;
 
 use musicat::audio::Chunk;
-use musicat::share::{Share, merge};
+use std::cell::RefCell;
+
+use musicat::share::{Assigned, Costs, Dispatch, merge};
 use musicat::{Analyzer, AudioStream, Models, TrackReport};
 
 use common::fixture;
 
-/// Samples per block the leader relays (another size than the decoder's packets).
-const RELAY_BLOCK: usize = 3000;
+/// Samples per block the leader relays: other sizes than the decoder's packets, shorter and
+/// longer than a segment.
+const RELAY_BLOCKS: [usize; 2] = [3000, 200_000];
 
-/// The file analysed whole, and in `count` shares merged, as the app splits it: share 0 decodes
-/// the file and measures the descriptors, and relays the decoded mono samples in blocks to the
-/// other shares, which are fed them through `start`, `push` and `finish`.
-fn whole_and_merged(models: &Models, file: &str, count: u32) -> (TrackReport, TrackReport) {
+/// The file analysed whole, and in `count` shares merged, as the app splits it: share 0 (the
+/// leader) decodes the file, measures the descriptors and relays the decoded mono samples in
+/// blocks to the other shares, with the segments its [`Dispatch`] gave them among those that
+/// start in the samples relayed; they are fed through `start`, `push` and `finish`. The leader
+/// analyses only packets already relayed. `fixed_ms` plays the leader's own costs measured by
+/// each block (segments cost 20 ms), from which it rebalances its share.
+fn whole_and_merged(
+    models: &Models,
+    file: &str,
+    count: u32,
+    relay_block: usize,
+    fixed_ms: impl Fn(usize) -> f64,
+) -> (TrackReport, TrackReport) {
     let path = fixture(file);
     let whole = Analyzer::new(models).with_descriptors().analyze(AudioStream::open_file(&path).unwrap()).unwrap();
-    let mut leader = Analyzer::new(models).with_share(Share { index: 0, count }).with_descriptors();
-    let mut followers: Vec<Analyzer> =
-        (1..count).map(|index| Analyzer::new(models).with_share(Share { index, count })).collect();
+    let hops_s = Analyzer::new(models).segment_hops_s();
+    let dispatch = RefCell::new(Dispatch::new(count as usize - 1, hops_s));
+    let mut leader =
+        Analyzer::new(models).with_segments(|g, k| dispatch.borrow().leader_takes(g, k)).with_descriptors();
+    let assigned: Vec<RefCell<Assigned>> = (1..count).map(|_| RefCell::default()).collect();
+    let mut followers: Vec<Analyzer> = assigned
+        .iter()
+        .map(|mine| Analyzer::new(models).with_segments(move |g, k| mine.borrow().includes(g, k)))
+        .collect();
     let mut stream = AudioStream::open_file(&path).unwrap();
     let rate = stream.sample_rate();
     leader.start(rate).unwrap();
     followers.iter_mut().for_each(|f| f.start(rate).unwrap());
-    let mut relayed = Vec::new();
+    // Packets decoded (interleaved, mono, channels), and their samples not relayed yet.
+    let mut packets: Vec<(Vec<f32>, Vec<f32>, usize)> = Vec::new();
+    let mut block = Vec::new();
+    let (mut relayed, mut blocks) = (0, 0);
     let mut relay = |samples: &[f32], followers: &mut Vec<Analyzer>| {
-        followers.iter_mut().for_each(|f| f.push(Chunk::mono(samples), &mut |_| {}).unwrap());
+        relayed += samples.len();
+        dispatch.borrow_mut().decide_until(relayed as f64 / rate as f64);
+        let assignments = dispatch.borrow_mut().take_assigned();
+        for (i, follower) in followers.iter_mut().enumerate() {
+            assigned[i].borrow_mut().add(i as u32 + 1, &assignments);
+            follower.push(Chunk::mono(samples), &mut |_| {}).unwrap();
+        }
+        let costs = Costs { leader_fixed_ms: fixed_ms(blocks), resample_ms: 1.0, inference_ms: 20.0, inferred: 1 };
+        dispatch.borrow_mut().balance(costs);
+        blocks += 1;
+    };
+    let analyse = |packets: &mut Vec<(Vec<f32>, Vec<f32>, usize)>, leader: &mut Analyzer| {
+        for (interleaved, mono, channels) in packets.drain(..) {
+            let chunk = Chunk { mono: &mono, interleaved: &interleaved, channels };
+            leader.push(chunk, &mut |_| {}).unwrap();
+        }
     };
     while let Some(chunk) = stream.next_packet().unwrap() {
-        leader.push(chunk, &mut |_| {}).unwrap();
-        relayed.extend_from_slice(chunk.mono);
-        while relayed.len() >= RELAY_BLOCK {
-            relay(&relayed[..RELAY_BLOCK], &mut followers);
-            relayed.drain(..RELAY_BLOCK);
+        packets.push((chunk.interleaved.to_vec(), chunk.mono.to_vec(), chunk.channels));
+        block.extend_from_slice(chunk.mono);
+        if block.len() >= relay_block {
+            relay(&block, &mut followers);
+            block.clear();
+            analyse(&mut packets, &mut leader);
         }
     }
-    relay(&relayed, &mut followers);
+    relay(&block, &mut followers);
+    analyse(&mut packets, &mut leader);
     let duration_s = stream.decoded_seconds();
     let parts = std::iter::once(leader)
         .chain(followers)
         .map(|mut share| share.finish(duration_s, &mut |_| {}).unwrap())
         .collect::<Vec<_>>();
-    let classified: usize = parts.iter().map(|p| p.segments.len()).sum();
-    assert_eq!(classified, whole.segments.len(), "each segment in exactly one share");
+    let classified: Vec<usize> = parts.iter().map(|p| p.segments.len()).collect();
+    assert_eq!(classified.iter().sum::<usize>(), whole.segments.len(), "each segment in exactly one share");
     (whole, merge(parts).unwrap())
 }
 
@@ -66,10 +104,15 @@ fn assert_same(whole: &TrackReport, merged: &TrackReport) {
 #[test]
 fn shares_of_a_track_merge_into_the_whole_report() {
     let models = Models::load_dir(&fixture("models/fixture")).expect("fixture models");
+    // The leader's own work costing nothing (an even split), more than every segment (it keeps
+    // only the first), and in between.
+    let costs: [fn(usize) -> f64; 3] = [|_| 0.0, |_| 1e9, |block| (block % 7) as f64 * 30.0];
     for count in [2, 3] {
         for file in ["fixtures/audio/music_12s_22050_mono.flac", "fixtures/audio/music_stereo_44100.mp3"] {
-            let (whole, merged) = whole_and_merged(&models, file, count);
-            assert_same(&whole, &merged);
+            for (fixed_ms, relay_block) in costs.into_iter().flat_map(|c| RELAY_BLOCKS.map(|b| (c, b))) {
+                let (whole, merged) = whole_and_merged(&models, file, count, relay_block, fixed_ms);
+                assert_same(&whole, &merged);
+            }
         }
     }
 }
@@ -77,12 +120,13 @@ fn shares_of_a_track_merge_into_the_whole_report() {
 #[test]
 fn a_share_of_only_silence_reports_nothing_and_the_merge_still_holds() {
     let models = Models::load_dir(&fixture("models/fixture")).expect("fixture models");
-    // 6 s of digital silence then a tone: with 5-s slices, share 0 of 2 may have little but silence.
-    let (whole, merged) = whole_and_merged(&models, "fixtures/audio/silence6s_tone6s_16000_mono.wav", 2);
+    // 6 s of digital silence then a tone: a share may have little but silence.
+    let (whole, merged) =
+        whole_and_merged(&models, "fixtures/audio/silence6s_tone6s_16000_mono.wav", 2, RELAY_BLOCKS[0], |_| 0.0);
     assert!(whole.segments.iter().any(|s| s.silent));
     assert_same(&whole, &merged);
     let silent_only = Analyzer::new(&models)
-        .with_share(Share { index: 5, count: 6 })
+        .with_segments(|_, _| false)
         .analyze(AudioStream::open_file(&fixture("fixtures/audio/silence6s_tone6s_16000_mono.wav")).unwrap())
         .unwrap();
     assert!(silent_only.tasks.is_empty() && silent_only.segments.is_empty());
@@ -92,6 +136,9 @@ fn a_share_of_only_silence_reports_nothing_and_the_merge_still_holds() {
 fn heads_on_the_shipped_backbone_merge_too() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let models = Models::load_dir(&dir).unwrap().select(&["genre".to_string(), "tags".to_string()]).unwrap();
-    let (whole, merged) = whole_and_merged(&models, "fixtures/audio/music_12s_22050_mono.flac", 2);
+    let (whole, merged) =
+        whole_and_merged(&models, "fixtures/audio/music_12s_22050_mono.flac", 2, RELAY_BLOCKS[1], |block| {
+            (block % 5) as f64 * 30.0
+        });
     assert_same(&whole, &merged);
 }

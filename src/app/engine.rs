@@ -1,7 +1,8 @@
 //! The page's side of the Web Workers: a pool of one per core (the first started first, each
 //! restarted if it dies or hangs), sent the models and the queued files, a file to each free
-//! worker, and a file split in shares over every free worker when no other file waits; their
-//! answers become state and library rows.
+//! worker, and a file split in shares over every free worker when no other file waits (decoded by
+//! the first, which relays the samples to the others over message channels); their answers
+//! become state and library rows.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -106,8 +107,8 @@ thread_local! {
     static POOL_STARTED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Posts `message` with `payload` beside it: byte arrays are transferred, anything else (a
-/// `File`) is cloned, which for a file copies a reference, not its contents.
+/// Posts `message` with `payload` beside it: byte arrays and message ports are transferred,
+/// anything else (a `File`) is cloned, which for a file copies a reference, not its contents.
 fn post(worker: &Worker, message: &ToWorker, payload: Vec<JsValue>) -> Result<(), String> {
     let value = message
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -117,6 +118,8 @@ fn post(worker: &Worker, message: &ToWorker, payload: Vec<JsValue>) -> Result<()
     for item in payload {
         if let Some(bytes) = item.dyn_ref::<Uint8Array>() {
             transfer.push(&bytes.buffer());
+        } else if item.is_instance_of::<web_sys::MessagePort>() {
+            transfer.push(&item);
         }
         list.push(&item);
     }
@@ -368,11 +371,18 @@ fn set_status(state: AppState, job: u32, status: JobStatus) {
     });
 }
 
-/// Job `job` failed (on any of its shares): its row says why, once.
+/// Job `job` failed (on any of its shares): its row says why, once, and the workers on its
+/// other shares stop relaying or waiting for its samples.
 fn fail_job(state: AppState, job: u32, message: String) {
     if in_flight::abandon(job) {
         forget_file(job);
         set_status(state, job, JobStatus::Failed(message));
+        let on_it: Vec<Worker> = ENGINES.with(|e| {
+            e.borrow().iter().flatten().filter(|e| e.busy.is_some_and(|(j, _)| j == job)).map(|e| e.worker.clone()).collect()
+        });
+        for worker in on_it {
+            let _ = post(&worker, &ToWorker::Abandon { job }, Vec::new());
+        }
     }
 }
 
@@ -557,6 +567,15 @@ fn pump(state: AppState) {
                 j.workers = count;
             }
         });
+        // Decoded once: the first share's worker reads the file (once it has checked its size:
+        // the page never holds its bytes) and relays its samples to each other share's worker.
+        let channels = match (1..count).map(|_| web_sys::MessageChannel::new()).collect::<Result<Vec<_>, _>>() {
+            Ok(channels) => channels,
+            Err(e) => {
+                fail_job(state, job, js_error("cannot connect the workers", e));
+                continue;
+            }
+        };
         for (index, &slot) in slots.iter().enumerate() {
             let share = Share { index: index as u32, count };
             let worker = with_engine(slot, |e| {
@@ -565,9 +584,12 @@ fn pump(state: AppState) {
                 e.worker.clone()
             });
             let Some(worker) = worker else { continue };
-            // The worker reads the file, once it has checked its size: the page never holds its bytes.
+            let payload: Vec<JsValue> = match index {
+                0 => std::iter::once(file.clone().into()).chain(channels.iter().map(|c| c.port1().into())).collect(),
+                _ => vec![channels[index - 1].port2().into()],
+            };
             let message = ToWorker::Analyze { job, name: file.name(), share };
-            if let Err(message) = post(&worker, &message, vec![file.clone().into()]) {
+            if let Err(message) = post(&worker, &message, payload) {
                 fail_job(state, job, message);
                 with_engine(slot, |e| e.busy = None);
             }

@@ -6,23 +6,32 @@
 mod file;
 #[cfg(any(target_arch = "wasm32", test))]
 mod picture;
+#[cfg(target_arch = "wasm32")]
+mod relay;
 
 #[cfg(target_arch = "wasm32")]
 mod worker {
     use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+    use std::time::Duration;
 
     use js_sys::{Array, Reflect, Uint8Array};
+    use musicat::analyze::{MelSegment, PROGRESS_STEP_S, SegmentChooser};
+    use musicat::audio::Chunk;
     use musicat::features::MelThumbnail;
     use musicat::model::backbone::BackboneCache;
     use musicat::model::runner::Activation;
-    use musicat::share::Share;
+    use musicat::share::{Assigned, Costs, Dispatch, Share};
     use musicat::worker_api::{BundleSource, FromWorker, ModelSummary, PictureShape, StageMs, ToWorker};
-    use musicat::{Analyzer, AudioStream, ModelBundle, Models};
+    use musicat::{Analyzer, AudioStream, ModelBundle, Models, TrackReport};
     use serde::Serialize;
     use wasm_bindgen::prelude::*;
-    use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+    use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
+    use web_time::Instant;
 
     use super::picture::PictureSource;
+    use super::relay::{self, BLOCK_SAMPLES, Link, RelayMessage};
 
     /// Rows of the spectrogram picture.
     const PICTURE_ROWS: usize = 64;
@@ -32,7 +41,8 @@ mod worker {
     const PROGRESS_STEP: f64 = 0.02;
 
     thread_local! {
-        static MODELS: RefCell<Option<Models>> = const { RefCell::new(None) };
+        /// Shared with the jobs in flight, which keep the models they started with.
+        static MODELS: RefCell<Option<Rc<Models>>> = const { RefCell::new(None) };
         /// Backbones loaded so far: heads naming one share it, across loads of the models too.
         static BACKBONES: RefCell<BackboneCache> = RefCell::new(BackboneCache::default());
     }
@@ -122,66 +132,336 @@ mod worker {
                 Err(e) => refused.push((source.name, e.to_string())),
             }
         }
-        let models = (!loaded.is_empty()).then(|| Models::new(loaded));
+        let models = (!loaded.is_empty()).then(|| Rc::new(Models::new(loaded)));
         MODELS.with(|m| *m.borrow_mut() = models);
         summaries.sort_by(|a, b| a.task.cmp(&b.task));
         post(&FromWorker::ModelsLoaded { request, loaded: summaries, refused }, Vec::new());
     }
 
-    /// Reads the file of job `job` (`payload[0]`, checked against the size limit first) and classifies it.
-    async fn read_and_analyze(data: JsValue, job: u32, name: String, share: Share) {
-        let item = Reflect::get(&data, &"payload".into())
-            .ok()
-            .and_then(|p| p.dyn_into::<Array>().ok())
-            .map(|p| p.get(0))
-            .unwrap_or(JsValue::UNDEFINED);
-        match super::file::read(item).await {
-            Ok(bytes) => analyze(job, &name, bytes, share),
-            Err(message) => post(&FromWorker::Failed { job, message }, Vec::new()),
+    /// The models loaded last.
+    fn models() -> Result<Rc<Models>, String> {
+        MODELS.with(|m| m.borrow().clone()).ok_or_else(|| "no model is loaded: pick one in Models".to_string())
+    }
+
+    /// A decoded packet the leader keeps until it analyses it itself.
+    #[derive(Default)]
+    struct Packet {
+        interleaved: Vec<f32>,
+        mono: Vec<f32>,
+        channels: usize,
+    }
+
+    impl Packet {
+        fn fill(&mut self, chunk: Chunk<'_>) {
+            self.interleaved.clear();
+            self.interleaved.extend_from_slice(chunk.interleaved);
+            self.mono.clear();
+            self.mono.extend_from_slice(chunk.mono);
+            self.channels = chunk.channels;
+        }
+
+        fn chunk(&self) -> Chunk<'_> {
+            Chunk { mono: &self.mono, interleaved: &self.interleaved, channels: self.channels }
         }
     }
 
-    fn analyze(job: u32, name: &str, bytes: Vec<u8>, share: Share) {
-        let outcome = MODELS.with(|m| {
-            let models = m.borrow();
-            let models = models.as_ref().ok_or_else(|| "no model is loaded: pick one in Models".to_string())?;
-            let extension = name.rsplit_once('.').map(|(_, e)| e);
-            let stream = AudioStream::open_bytes(bytes, extension).map_err(|e| e.to_string())?;
-            let analyzer = Analyzer::new(models).with_share(share);
-            let mut analyzer = if share.index == 0 { analyzer.with_descriptors() } else { analyzer };
-            let mut picture = MelThumbnail::new(PICTURE_ROWS, PICTURE_COLUMNS_PER_SECOND);
-            let mut source = PictureSource::choose(models.bundles().iter().map(|b| &b.sidecar.features));
-            let mut last = 0.0;
-            let report = analyzer
-                .analyze_observed(
-                    stream,
-                    &mut |fraction| {
-                        if fraction - last >= PROGRESS_STEP {
-                            last = fraction;
-                            post(&FromWorker::Progress { job, fraction }, Vec::new());
-                        }
-                    },
-                    &mut |segment| {
-                        // Tasks with other feature parameters see the same audio: draw one set.
-                        let Some(source) = source.as_mut() else { return };
-                        let (start_s, end_s) = source.span(segment.start_s, segment.end_s);
-                        if let Some(db) = source.decibels(segment.params, segment.db) {
-                            picture.add(segment.params, start_s, end_s, db);
-                        }
-                    },
-                )
+    /// Blocks a follower may have waiting before the leader turns to its own share.
+    const AHEAD_BLOCKS: u32 = 6;
+    /// Samples the leader may hold decoded ahead of its own analysis.
+    const MAX_QUEUED_SAMPLES: usize = 16 * BLOCK_SAMPLES;
+
+    /// What a share of a file gives: its report, its part of the picture, its stage times.
+    type Outcome = (TrackReport, MelThumbnail, StageMs);
+
+    /// One file's analysis in this worker: its share's verdicts and picture, and progress.
+    struct Job<'m> {
+        id: u32,
+        analyzer: Analyzer<'m>,
+        picture: MelThumbnail,
+        source: Option<PictureSource>,
+        reported: f64,
+        decode: Duration,
+        /// Segments classified so far (not silent).
+        classified: u32,
+    }
+
+    impl<'m> Job<'m> {
+        /// Job `id`, classifying the segments `chooser` picks (all without one); the leader (or
+        /// the only worker on the file) also measures the descriptors.
+        fn new(id: u32, models: &'m Models, chooser: Option<SegmentChooser<'m>>, leader: bool) -> Self {
+            let analyzer = Analyzer::new(models);
+            let analyzer = match chooser {
+                Some(chooser) => analyzer.with_segments(chooser),
+                None => analyzer,
+            };
+            Self {
+                id,
+                analyzer: if leader { analyzer.with_descriptors() } else { analyzer },
+                picture: MelThumbnail::new(PICTURE_ROWS, PICTURE_COLUMNS_PER_SECOND),
+                source: PictureSource::choose(models.bundles().iter().map(|b| &b.sidecar.features)),
+                reported: 0.0,
+                decode: Duration::ZERO,
+                classified: 0,
+            }
+        }
+
+        fn start(&mut self, rate: u32) -> Result<(), String> {
+            self.analyzer.start(rate).map_err(|e| e.to_string())
+        }
+
+        fn push(&mut self, chunk: Chunk<'_>) -> Result<(), String> {
+            let (picture, source, classified) = (&mut self.picture, &mut self.source, &mut self.classified);
+            let mut observe = |segment: MelSegment<'_>| {
+                *classified += 1;
+                draw(picture, source, segment)
+            };
+            self.analyzer.push(chunk, &mut observe).map_err(|e| e.to_string())
+        }
+
+        /// Milliseconds spent on the segments (spectrograms and inference).
+        fn segments_ms(&self) -> f64 {
+            let t = self.analyzer.times();
+            (t.mel + t.inference).as_secs_f64() * 1000.0
+        }
+
+        /// What this track cost the leader so far, with its followers' segments.
+        fn costs(&self, links: &[Link]) -> Costs {
+            let t = self.analyzer.times();
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            Costs {
+                leader_fixed_ms: ms(self.decode + t.resample + t.descriptors),
+                resample_ms: ms(t.resample),
+                inference_ms: self.segments_ms() + links.iter().map(Link::inference_ms).sum::<f64>(),
+                inferred: self.classified + links.iter().map(Link::classified).sum::<u32>(),
+            }
+        }
+
+        /// Tells the page how far the job is, in steps of at least [`PROGRESS_STEP`] and
+        /// [`PROGRESS_STEP_S`] seconds of audio (a batch of short clips is not thousands of messages).
+        fn progress(&mut self, decoded_s: f64, announced_s: Option<f64>) {
+            let Some(total) = announced_s.filter(|t| *t > 0.0) else { return };
+            let fraction = (decoded_s / total).min(1.0);
+            if fraction - self.reported >= PROGRESS_STEP && (fraction - self.reported) * total >= PROGRESS_STEP_S {
+                self.reported = fraction;
+                post(&FromWorker::Progress { job: self.id, fraction }, Vec::new());
+            }
+        }
+
+        fn finish(mut self, duration_s: f64) -> Result<Outcome, String> {
+            if self.reported < 1.0 {
+                post(&FromWorker::Progress { job: self.id, fraction: 1.0 }, Vec::new());
+            }
+            let (picture, source) = (&mut self.picture, &mut self.source);
+            let report = self
+                .analyzer
+                .finish(duration_s, &mut |segment| draw(picture, source, segment))
                 .map_err(|e| e.to_string())?;
-            let t = analyzer.times();
-            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+            let t = self.analyzer.times();
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
             let stages = StageMs {
-                decode: ms(t.decode),
+                decode: ms(self.decode),
                 resample: ms(t.resample),
                 mel: ms(t.mel),
                 inference: ms(t.inference),
                 descriptors: ms(t.descriptors),
             };
-            Ok::<_, String>((report, picture, stages))
-        });
+            Ok((report, self.picture, stages))
+        }
+    }
+
+    /// Adds a segment's spectrogram to the picture (tasks with other feature parameters see the
+    /// same audio: one set is drawn).
+    fn draw(picture: &mut MelThumbnail, source: &mut Option<PictureSource>, segment: MelSegment<'_>) {
+        let Some(source) = source.as_mut() else { return };
+        let (start_s, end_s) = source.span(segment.start_s, segment.end_s);
+        if let Some(db) = source.decibels(segment.params, segment.db) {
+            picture.add(segment.params, start_s, end_s, db);
+        }
+    }
+
+    /// The `i`th item of a message's payload as a `MessagePort`.
+    fn port(data: &JsValue, i: u32) -> Option<MessagePort> {
+        let list = Reflect::get(data, &"payload".into()).ok()?.dyn_into::<Array>().ok()?;
+        list.get(i).dyn_into::<MessagePort>().ok()
+    }
+
+    /// Reads the file of job `job` (`payload[0]`, checked against the size limit first), decodes
+    /// it, relays its samples to the other shares' `links` and classifies its own share.
+    async fn decode_and_analyze(data: JsValue, job: u32, name: String, mut links: Vec<Link>) {
+        let item = Reflect::get(&data, &"payload".into())
+            .ok()
+            .and_then(|p| p.dyn_into::<Array>().ok())
+            .map(|p| p.get(0))
+            .unwrap_or(JsValue::UNDEFINED);
+        let outcome = match super::file::read(item).await {
+            Ok(bytes) => lead(job, &name, bytes, &mut links).await,
+            Err(message) => Err(message),
+        };
+        if let Err(message) = &outcome {
+            for link in &mut links {
+                let _ = link.send(&RelayMessage::Failed { message: message.clone() }, None);
+            }
+        }
+        answer(job, outcome);
+    }
+
+    async fn lead(job: u32, name: &str, bytes: Vec<u8>, links: &mut [Link]) -> Result<Outcome, String> {
+        let models = models()?;
+        let extension = name.rsplit_once('.').map(|(_, e)| e);
+        let mut stream = AudioStream::open_bytes(bytes, extension).map_err(|e| e.to_string())?;
+        let (rate, announced_s) = (stream.sample_rate(), stream.announced_seconds());
+        if links.is_empty() {
+            let mut work = Job::new(job, &models, None, true);
+            work.start(rate)?;
+            loop {
+                let started = Instant::now();
+                let chunk = stream.next_packet().map_err(|e| e.to_string())?;
+                work.decode += started.elapsed();
+                let Some(chunk) = chunk else { break };
+                work.push(chunk)?;
+                work.progress(stream.decoded_seconds(), announced_s);
+            }
+            return work.finish(stream.decoded_seconds());
+        }
+        let dispatch = Rc::new(RefCell::new(Dispatch::new(links.len(), Vec::new())));
+        let chooser = {
+            let dispatch = Rc::clone(&dispatch);
+            Box::new(move |g: usize, k: usize| dispatch.borrow().leader_takes(g, k)) as SegmentChooser<'_>
+        };
+        let mut work = Job::new(job, &models, Some(chooser), true);
+        *dispatch.borrow_mut() = Dispatch::new(links.len(), work.analyzer.segment_hops_s());
+        work.start(rate)?;
+        for link in links.iter_mut() {
+            link.send(&RelayMessage::Start { rate, announced_s }, None)?;
+        }
+        // Decoded packets, oldest first; the first `relayed` of them have been relayed (and their
+        // segments decided), so the leader may analyse them. Used packets are reused.
+        let mut queue: VecDeque<Packet> = VecDeque::new();
+        let mut spare: Vec<Packet> = Vec::new();
+        let (mut relayed, mut queued_samples, mut analysed_samples, mut caught_up) = (0, 0, 0, 0);
+        let mut block: Vec<f32> = Vec::with_capacity(2 * BLOCK_SAMPLES);
+        let mut ended = false;
+        loop {
+            // Feed the followers first: decode while one of them has little waiting.
+            let hungry = links.iter().any(|l| l.backlog() < AHEAD_BLOCKS);
+            if !ended && (relayed == 0 || hungry) && queued_samples < MAX_QUEUED_SAMPLES {
+                let started = Instant::now();
+                let chunk = stream.next_packet().map_err(|e| e.to_string())?;
+                work.decode += started.elapsed();
+                match chunk {
+                    Some(chunk) => {
+                        let mut packet = spare.pop().unwrap_or_default();
+                        packet.fill(chunk);
+                        block.extend_from_slice(&packet.mono);
+                        queued_samples += packet.mono.len();
+                        queue.push_back(packet);
+                    }
+                    None => ended = true,
+                }
+                let decoded_s = stream.decoded_seconds();
+                if block.len() >= BLOCK_SAMPLES || (ended && !block.is_empty()) {
+                    dispatch.borrow_mut().decide_until(decoded_s);
+                    relay(links, &block, decoded_s, &dispatch).await?;
+                    dispatch.borrow_mut().balance(work.costs(links));
+                    block.clear();
+                    relayed = queue.len();
+                }
+                if ended {
+                    let assigned = dispatch.borrow_mut().take_assigned();
+                    for link in links.iter_mut() {
+                        link.send(&RelayMessage::End { decoded_s, assigned: assigned.clone() }, None)?;
+                    }
+                }
+                continue;
+            }
+            let Some(packet) = queue.pop_front().filter(|_| relayed > 0) else {
+                if ended {
+                    break;
+                }
+                // Nothing relayed left to analyse and the followers are fed: hear from them.
+                relay::yield_to_events().await;
+                links.iter_mut().try_for_each(Link::catch_up)?;
+                continue;
+            };
+            relayed -= 1;
+            queued_samples -= packet.mono.len();
+            analysed_samples += packet.mono.len();
+            work.push(packet.chunk())?;
+            spare.push(packet);
+            work.progress(analysed_samples as f64 / rate as f64, announced_s);
+            if analysed_samples - caught_up >= BLOCK_SAMPLES {
+                caught_up = analysed_samples;
+                relay::yield_to_events().await;
+                links.iter_mut().try_for_each(Link::catch_up)?;
+            }
+        }
+        work.finish(stream.decoded_seconds())
+    }
+
+    /// Sends a block of samples to every follower with the segments given to them meanwhile,
+    /// takes note of how far behind each is, and waits while one is much too far behind.
+    async fn relay(
+        links: &mut [Link],
+        block: &[f32],
+        decoded_s: f64,
+        dispatch: &RefCell<Dispatch>,
+    ) -> Result<(), String> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        let assigned = dispatch.borrow_mut().take_assigned();
+        for link in links.iter_mut() {
+            link.send(&RelayMessage::Samples { decoded_s, assigned: assigned.clone() }, Some(block))?;
+        }
+        relay::yield_to_events().await;
+        for link in links.iter_mut() {
+            link.catch_up()?;
+            link.wait_for_room().await?;
+        }
+        Ok(())
+    }
+
+    /// Classifies share `share` of job `job` from the samples another worker decodes and relays.
+    async fn follow(job: u32, share: Share, mut link: Link) {
+        let outcome = receive(job, share, &mut link).await;
+        answer(job, outcome);
+    }
+
+    async fn receive(job: u32, share: Share, link: &mut Link) -> Result<Outcome, String> {
+        let models = models()?;
+        let mine = Rc::new(RefCell::new(Assigned::default()));
+        let chooser = {
+            let mine = Rc::clone(&mine);
+            Box::new(move |g: usize, k: usize| mine.borrow().includes(g, k)) as SegmentChooser<'_>
+        };
+        let mut work = Job::new(job, &models, Some(chooser), false);
+        let mut announced = None;
+        loop {
+            let (message, samples) = link.next().await.ok_or_else(relay::abandoned)??;
+            match message {
+                RelayMessage::Start { rate, announced_s } => {
+                    work.start(rate)?;
+                    announced = announced_s;
+                }
+                RelayMessage::Samples { decoded_s, assigned } => {
+                    mine.borrow_mut().add(share.index, &assigned);
+                    work.push(Chunk::mono(&samples))?;
+                    let taken = RelayMessage::Taken { inference_ms: work.segments_ms(), classified: work.classified };
+                    link.send(&taken, None)?;
+                    work.progress(decoded_s, announced);
+                }
+                RelayMessage::End { decoded_s, assigned } => {
+                    mine.borrow_mut().add(share.index, &assigned);
+                    return work.finish(decoded_s);
+                }
+                RelayMessage::Failed { message } => return Err(message),
+                RelayMessage::Taken { .. } => {}
+            }
+        }
+    }
+
+    /// Ends job `job` on this worker with its one answer to the page.
+    fn answer(job: u32, outcome: Result<Outcome, String>) {
         match outcome {
             Ok((report, picture, stages)) => {
                 let shape = PictureShape {
@@ -196,15 +476,35 @@ mod worker {
         }
     }
 
+    /// Starts job `job`: share 0 (or the whole file) reads and decodes the file, any other share
+    /// listens on its port. Ports are opened now, before any other message is handled, so that
+    /// an abandon finds them.
+    fn start_job(data: JsValue, job: u32, name: String, share: Share) {
+        let ports = |range: std::ops::Range<u32>| range.map(|i| port(&data, i)).collect::<Option<Vec<_>>>();
+        if share.index == 0 {
+            match ports(1..share.count.max(1)) {
+                Some(ports) => {
+                    let links = ports.into_iter().map(|p| Link::open(job, p)).collect();
+                    wasm_bindgen_futures::spawn_local(decode_and_analyze(data, job, name, links))
+                }
+                None => answer(job, Err("the other workers' ports did not arrive".into())),
+            }
+        } else {
+            match port(&data, 0) {
+                Some(p) => wasm_bindgen_futures::spawn_local(follow(job, share, Link::open(job, p))),
+                None => answer(job, Err("the port of the decoded samples did not arrive".into())),
+            }
+        }
+    }
+
     fn on_message(event: MessageEvent) {
         let data = event.data();
         match serde_wasm_bindgen::from_value::<ToWorker>(data.clone()) {
             Ok(ToWorker::LoadModels { request, bundles, backbones }) => {
                 load_models(&data, request, bundles, &backbones)
             }
-            Ok(ToWorker::Analyze { job, name, share }) => {
-                wasm_bindgen_futures::spawn_local(read_and_analyze(data, job, name, share))
-            }
+            Ok(ToWorker::Analyze { job, name, share }) => start_job(data, job, name, share),
+            Ok(ToWorker::Abandon { job }) => relay::abandon(job),
             Err(e) => web_sys::console::error_1(&format!("musicat worker: unreadable message: {e}").into()),
         }
     }
