@@ -4,6 +4,8 @@
 
 #[cfg(target_arch = "wasm32")]
 mod file;
+#[cfg(target_arch = "wasm32")]
+mod job;
 #[cfg(any(target_arch = "wasm32", test))]
 mod picture;
 #[cfg(target_arch = "wasm32")]
@@ -14,31 +16,22 @@ mod worker {
     use std::cell::RefCell;
     use std::collections::VecDeque;
     use std::rc::Rc;
-    use std::time::Duration;
 
     use js_sys::{Array, Reflect, Uint8Array};
-    use musicat::analyze::{MelSegment, PROGRESS_STEP_S, SegmentChooser};
+    use musicat::analyze::SegmentChooser;
     use musicat::audio::Chunk;
-    use musicat::features::MelThumbnail;
     use musicat::model::backbone::BackboneCache;
     use musicat::model::runner::Activation;
-    use musicat::share::{Assigned, Costs, Dispatch, Share};
-    use musicat::worker_api::{BundleSource, FromWorker, ModelSummary, PictureShape, StageMs, ToWorker};
-    use musicat::{Analyzer, AudioStream, ModelBundle, Models, TrackReport};
+    use musicat::share::{Assigned, Dispatch, Share};
+    use musicat::worker_api::{BundleSource, FromWorker, ModelSummary, PictureShape, ToWorker};
+    use musicat::{AudioStream, ModelBundle, Models};
     use serde::Serialize;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
     use web_time::Instant;
 
-    use super::picture::PictureSource;
+    use super::job::{Job, Outcome, Packet};
     use super::relay::{self, BLOCK_SAMPLES, Link, RelayMessage};
-
-    /// Rows of the spectrogram picture.
-    const PICTURE_ROWS: usize = 64;
-    /// Columns per second of the spectrogram picture.
-    const PICTURE_COLUMNS_PER_SECOND: f64 = 10.0;
-    /// Smallest progress step reported.
-    const PROGRESS_STEP: f64 = 0.02;
 
     thread_local! {
         /// Shared with the jobs in flight, which keep the models they started with.
@@ -49,6 +42,11 @@ mod worker {
 
     fn scope() -> DedicatedWorkerGlobalScope {
         js_sys::global().unchecked_into()
+    }
+
+    /// Tells the page job `job` is `fraction` done.
+    pub fn post_progress(job: u32, fraction: f64) {
+        post(&FromWorker::Progress { job, fraction }, Vec::new());
     }
 
     /// Posts a message, with `payload` attached and transferred.
@@ -143,141 +141,10 @@ mod worker {
         MODELS.with(|m| m.borrow().clone()).ok_or_else(|| "no model is loaded: pick one in Models".to_string())
     }
 
-    /// A decoded packet the leader keeps until it analyses it itself.
-    #[derive(Default)]
-    struct Packet {
-        interleaved: Vec<f32>,
-        mono: Vec<f32>,
-        channels: usize,
-    }
-
-    impl Packet {
-        fn fill(&mut self, chunk: Chunk<'_>) {
-            self.interleaved.clear();
-            self.interleaved.extend_from_slice(chunk.interleaved);
-            self.mono.clear();
-            self.mono.extend_from_slice(chunk.mono);
-            self.channels = chunk.channels;
-        }
-
-        fn chunk(&self) -> Chunk<'_> {
-            Chunk { mono: &self.mono, interleaved: &self.interleaved, channels: self.channels }
-        }
-    }
-
     /// Blocks a follower may have waiting before the leader turns to its own share.
     const AHEAD_BLOCKS: u32 = 6;
     /// Samples the leader may hold decoded ahead of its own analysis.
     const MAX_QUEUED_SAMPLES: usize = 16 * BLOCK_SAMPLES;
-
-    /// What a share of a file gives: its report, its part of the picture, its stage times.
-    type Outcome = (TrackReport, MelThumbnail, StageMs);
-
-    /// One file's analysis in this worker: its share's verdicts and picture, and progress.
-    struct Job<'m> {
-        id: u32,
-        analyzer: Analyzer<'m>,
-        picture: MelThumbnail,
-        source: Option<PictureSource>,
-        reported: f64,
-        decode: Duration,
-        /// Segments classified so far (not silent).
-        classified: u32,
-    }
-
-    impl<'m> Job<'m> {
-        /// Job `id`, classifying the segments `chooser` picks (all without one); the leader (or
-        /// the only worker on the file) also measures the descriptors.
-        fn new(id: u32, models: &'m Models, chooser: Option<SegmentChooser<'m>>, leader: bool) -> Self {
-            let analyzer = Analyzer::new(models);
-            let analyzer = match chooser {
-                Some(chooser) => analyzer.with_segments(chooser),
-                None => analyzer,
-            };
-            Self {
-                id,
-                analyzer: if leader { analyzer.with_descriptors() } else { analyzer },
-                picture: MelThumbnail::new(PICTURE_ROWS, PICTURE_COLUMNS_PER_SECOND),
-                source: PictureSource::choose(models.bundles().iter().map(|b| &b.sidecar.features)),
-                reported: 0.0,
-                decode: Duration::ZERO,
-                classified: 0,
-            }
-        }
-
-        fn start(&mut self, rate: u32) -> Result<(), String> {
-            self.analyzer.start(rate).map_err(|e| e.to_string())
-        }
-
-        fn push(&mut self, chunk: Chunk<'_>) -> Result<(), String> {
-            let (picture, source, classified) = (&mut self.picture, &mut self.source, &mut self.classified);
-            let mut observe = |segment: MelSegment<'_>| {
-                *classified += 1;
-                draw(picture, source, segment)
-            };
-            self.analyzer.push(chunk, &mut observe).map_err(|e| e.to_string())
-        }
-
-        /// Milliseconds spent on the segments (spectrograms and inference).
-        fn segments_ms(&self) -> f64 {
-            let t = self.analyzer.times();
-            (t.mel + t.inference).as_secs_f64() * 1000.0
-        }
-
-        /// What this track cost the leader so far, with its followers' segments.
-        fn costs(&self, links: &[Link]) -> Costs {
-            let t = self.analyzer.times();
-            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-            Costs {
-                leader_fixed_ms: ms(self.decode + t.resample + t.descriptors),
-                resample_ms: ms(t.resample),
-                inference_ms: self.segments_ms() + links.iter().map(Link::inference_ms).sum::<f64>(),
-                inferred: self.classified + links.iter().map(Link::classified).sum::<u32>(),
-            }
-        }
-
-        /// Tells the page how far the job is, in steps of at least [`PROGRESS_STEP`] and
-        /// [`PROGRESS_STEP_S`] seconds of audio (a batch of short clips is not thousands of messages).
-        fn progress(&mut self, decoded_s: f64, announced_s: Option<f64>) {
-            let Some(total) = announced_s.filter(|t| *t > 0.0) else { return };
-            let fraction = (decoded_s / total).min(1.0);
-            if fraction - self.reported >= PROGRESS_STEP && (fraction - self.reported) * total >= PROGRESS_STEP_S {
-                self.reported = fraction;
-                post(&FromWorker::Progress { job: self.id, fraction }, Vec::new());
-            }
-        }
-
-        fn finish(mut self, duration_s: f64) -> Result<Outcome, String> {
-            if self.reported < 1.0 {
-                post(&FromWorker::Progress { job: self.id, fraction: 1.0 }, Vec::new());
-            }
-            let (picture, source) = (&mut self.picture, &mut self.source);
-            let report = self
-                .analyzer
-                .finish(duration_s, &mut |segment| draw(picture, source, segment))
-                .map_err(|e| e.to_string())?;
-            let t = self.analyzer.times();
-            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-            let stages = StageMs {
-                decode: ms(self.decode),
-                resample: ms(t.resample),
-                mel: ms(t.mel),
-                inference: ms(t.inference),
-                descriptors: ms(t.descriptors),
-            };
-            Ok((report, self.picture, stages))
-        }
-    }
-
-    /// Adds a segment's spectrogram to the picture (tasks with other feature parameters see the
-    /// same audio: one set is drawn).
-    fn draw(picture: &mut MelThumbnail, source: &mut Option<PictureSource>, segment: MelSegment<'_>) {
-        let Some(source) = source.as_mut() else { return };
-        let (start_s, end_s) = source.span(segment.start_s, segment.end_s);
-        if let Some(db) = source.decibels(segment.params, segment.db) {
-            picture.add(segment.params, start_s, end_s, db);
-        }
-    }
 
     /// The `i`th item of a message's payload as a `MessagePort`.
     fn port(data: &JsValue, i: u32) -> Option<MessagePort> {
