@@ -234,6 +234,8 @@ mod worker {
                     relayed = queue.len();
                 }
                 if ended {
+                    // Every packet's samples are relayed now (a block is relayed with its last packet).
+                    relayed = queue.len();
                     let assigned = dispatch.borrow_mut().take_assigned();
                     for link in links.iter_mut() {
                         link.send(&RelayMessage::End { decoded_s, assigned: assigned.clone() }, None)?;
@@ -241,7 +243,7 @@ mod worker {
                 }
                 continue;
             }
-            let Some(packet) = queue.pop_front().filter(|_| relayed > 0) else {
+            if relayed == 0 {
                 if ended {
                     break;
                 }
@@ -249,7 +251,8 @@ mod worker {
                 relay::yield_to_events().await;
                 links.iter_mut().try_for_each(Link::catch_up)?;
                 continue;
-            };
+            }
+            let Some(packet) = queue.pop_front() else { break };
             relayed -= 1;
             queued_samples -= packet.mono.len();
             analysed_samples += packet.mono.len();
