@@ -590,8 +590,10 @@ fn pump(state: AppState) {
             };
             let message = ToWorker::Analyze { job, name: file.name(), share };
             if let Err(message) = post(&worker, &message, payload) {
+                // The shares not yet sent stay free (the ones sent are told to stop).
                 fail_job(state, job, message);
                 with_engine(slot, |e| e.busy = None);
+                break;
             }
         }
     }

@@ -29,7 +29,7 @@ pub enum RelayMessage {
     Start { rate: u32, announced_s: Option<f64> },
     /// A block of mono samples (a transferred `Float32Array` in the message's `samples`); the
     /// leader has decoded `decoded_s` seconds so far, and gave the followers the `assigned`
-    /// segments since the last block (they end within the samples relayed so far).
+    /// segments since the last block (those that start within the samples relayed so far).
     Samples { decoded_s: f64, assigned: Vec<Assignment> },
     /// The track ended, `decoded_s` seconds long; the last segments given to the followers.
     End { decoded_s: f64, assigned: Vec<Assignment> },
