@@ -10,10 +10,10 @@ use crate::report::{OnlySilence, SegmentPrediction, TaskVerdict, TrackReport, se
 
 /// Share `index` of `count` of a track analysed by several workers at once. Share 0 (the
 /// leader) decodes the file, measures the descriptors and relays the decoded samples to the
-/// other shares (the followers); as the segments are cut, its [`Dispatch`] gives each one to a
-/// follower, or keeps it while every follower has enough waiting, so the work balances itself
-/// whatever the file's format and the models (a fixed split let one worker idle ~0.3 s on a
-/// 3-minute track while the other finished).
+/// other shares (the followers); as the samples where segments start are relayed, its
+/// [`Dispatch`] gives each segment to a follower or keeps it, in the proportion that balances
+/// the costs measured so far, whatever the file's format and the models (a fixed split let one
+/// worker finish up to 0.3 s before the other on a 3-minute track).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Share {
     /// Which share, from 0.
@@ -31,11 +31,6 @@ impl Default for Share {
 impl Share {
     /// The whole track.
     pub const WHOLE: Share = Share { index: 0, count: 1 };
-
-    /// Whether this is the whole track.
-    pub fn is_whole(&self) -> bool {
-        self.count <= 1
-    }
 }
 
 /// Segment `segment` (its place in the track from 0, silent ones included) of feature
