@@ -117,6 +117,10 @@ pub struct StageMs {
     pub inference: f64,
     /// Tempo, key, loudness, energy and danceability.
     pub descriptors: f64,
+    /// Waiting on another worker of a split file: for the samples it relays, or for it to
+    /// take them.
+    #[serde(default)]
+    pub waiting: f64,
 }
 
 impl StageMs {
@@ -128,6 +132,7 @@ impl StageMs {
             ("mel", self.mel),
             ("inference", self.inference),
             ("descriptors", self.descriptors),
+            ("waiting", self.waiting),
         ];
         stages
             .iter()
@@ -217,12 +222,13 @@ mod tests {
 
     #[test]
     fn stage_times_read_as_one_line() {
-        let stages = StageMs { decode: 120.4, resample: 0.2, mel: 23.0, inference: 2310.0, descriptors: 480.0 };
+        let stages =
+            StageMs { decode: 120.4, resample: 0.2, mel: 23.0, inference: 2310.0, descriptors: 480.0, waiting: 0.0 };
         assert_eq!(stages.summary(), "decode 120 ms · mel 23 ms · inference 2310 ms · descriptors 480 ms");
         assert_eq!(StageMs::default().summary(), "");
         assert_eq!(StageMs::summaries(&[stages]), stages.summary());
-        let two = StageMs::summaries(&[stages, StageMs { inference: 10.0, ..StageMs::default() }]);
-        assert_eq!(two, format!("worker 1: {}\nworker 2: inference 10 ms", stages.summary()));
+        let two = StageMs::summaries(&[stages, StageMs { inference: 10.0, waiting: 30.2, ..StageMs::default() }]);
+        assert_eq!(two, format!("worker 1: {}\nworker 2: inference 10 ms · waiting 30 ms", stages.summary()));
         assert_eq!(StageMs::summaries(&[]), "");
     }
 

@@ -356,7 +356,7 @@ try {
       const stages = JSON.parse(await page.getAttribute('[data-testid=job-status]', 'data-stages'));
       assert.equal(stages.length, workers);
       assert.ok(stages[0].decode > 0 && stages[0].descriptors > 0, JSON.stringify(stages));
-      assert.ok(stages.slice(1).every((s) => s.decode === 0 && s.descriptors === 0 && s.inference > 0), JSON.stringify(stages));
+      assert.ok(stages.slice(1).every((s) => s.decode === 0 && s.descriptors === 0 && s.inference > 0 && s.waiting > 0), JSON.stringify(stages));
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-json]')]);
       const json = JSON.parse(await readFile(await download.path(), 'utf8'));
       reports[workers] = json.filter((t) => t.name === 'split_30s.wav').sort((a, b) => b.added_ms - a.added_ms)[0].report;

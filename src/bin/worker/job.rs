@@ -53,8 +53,10 @@ pub struct Job<'m> {
     picture: MelThumbnail,
     source: Option<PictureSource>,
     reported: f64,
-    /// Time spent decoding (by the caller).
+    /// Time spent decoding (measured by the caller).
     pub decode: Duration,
+    /// Time spent waiting on another worker of a split file (measured by the caller).
+    pub waiting: Duration,
     /// Segments classified so far (not silent).
     pub classified: u32,
 }
@@ -75,6 +77,7 @@ impl<'m> Job<'m> {
             source: PictureSource::choose(models.bundles().iter().map(|b| &b.sidecar.features)),
             reported: 0.0,
             decode: Duration::ZERO,
+            waiting: Duration::ZERO,
             classified: 0,
         }
     }
@@ -138,6 +141,7 @@ impl<'m> Job<'m> {
             mel: ms(t.mel),
             inference: ms(t.inference),
             descriptors: ms(t.descriptors),
+            waiting: ms(self.waiting),
         };
         Ok((report, self.picture, stages))
     }

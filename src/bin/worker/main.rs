@@ -16,6 +16,7 @@ mod worker {
     use std::cell::RefCell;
     use std::collections::VecDeque;
     use std::rc::Rc;
+    use std::time::Duration;
 
     use js_sys::{Array, Reflect, Uint8Array};
     use musicat::analyze::SegmentChooser;
@@ -228,7 +229,7 @@ mod worker {
                 let decoded_s = stream.decoded_seconds();
                 if block.len() >= BLOCK_SAMPLES || (ended && !block.is_empty()) {
                     dispatch.borrow_mut().decide_until(decoded_s);
-                    relay(links, &block, decoded_s, &dispatch).await?;
+                    relay(links, &block, decoded_s, &dispatch, &mut work.waiting).await?;
                     dispatch.borrow_mut().balance(work.costs(links));
                     block.clear();
                     relayed = queue.len();
@@ -248,8 +249,7 @@ mod worker {
                     break;
                 }
                 // Nothing relayed left to analyse and the followers are fed: hear from them.
-                relay::yield_to_events().await;
-                links.iter_mut().try_for_each(Link::catch_up)?;
+                hear_from(links, &mut work.waiting).await?;
                 continue;
             }
             let Some(packet) = queue.pop_front() else { break };
@@ -261,8 +261,7 @@ mod worker {
             work.progress(analysed_samples as f64 / rate as f64, announced_s);
             if analysed_samples - caught_up >= BLOCK_SAMPLES {
                 caught_up = analysed_samples;
-                relay::yield_to_events().await;
-                links.iter_mut().try_for_each(Link::catch_up)?;
+                hear_from(links, &mut work.waiting).await?;
             }
         }
         work.finish(stream.decoded_seconds())
@@ -275,6 +274,7 @@ mod worker {
         block: &[f32],
         decoded_s: f64,
         dispatch: &RefCell<Dispatch>,
+        waiting: &mut Duration,
     ) -> Result<(), String> {
         if links.is_empty() {
             return Ok(());
@@ -283,12 +283,21 @@ mod worker {
         for link in links.iter_mut() {
             link.send(&RelayMessage::Samples { decoded_s, assigned: assigned.clone() }, Some(block))?;
         }
-        relay::yield_to_events().await;
+        hear_from(links, waiting).await?;
+        let started = Instant::now();
         for link in links.iter_mut() {
-            link.catch_up()?;
             link.wait_for_room().await?;
         }
+        *waiting += started.elapsed();
         Ok(())
+    }
+
+    /// Lets the followers' acknowledgements in (the time it takes counts as waiting).
+    async fn hear_from(links: &mut [Link], waiting: &mut Duration) -> Result<(), String> {
+        let started = Instant::now();
+        relay::yield_to_events().await;
+        *waiting += started.elapsed();
+        links.iter_mut().try_for_each(Link::catch_up)
     }
 
     /// Classifies share `share` of job `job` from the samples another worker decodes and relays.
@@ -307,7 +316,10 @@ mod worker {
         let mut work = Job::new(job, &models, Some(chooser), false);
         let mut announced = None;
         loop {
-            let (message, samples) = link.next().await.ok_or_else(relay::abandoned)??;
+            let started = Instant::now();
+            let next = link.next().await;
+            work.waiting += started.elapsed();
+            let (message, samples) = next.ok_or_else(relay::abandoned)??;
             match message {
                 RelayMessage::Start { rate, announced_s } => {
                     work.start(rate)?;
