@@ -259,7 +259,7 @@ mod worker {
             work.push(packet.chunk())?;
             spare.push(packet);
             work.progress(analysed_samples as f64 / rate as f64, announced_s);
-            if analysed_samples - caught_up >= BLOCK_SAMPLES {
+            if analysed_samples - caught_up >= HEAR_EVERY_BLOCKS * BLOCK_SAMPLES {
                 caught_up = analysed_samples;
                 hear_from(links, &mut work.waiting).await?;
             }
@@ -283,7 +283,9 @@ mod worker {
         for link in links.iter_mut() {
             link.send(&RelayMessage::Samples { decoded_s, assigned: assigned.clone() }, Some(block))?;
         }
-        hear_from(links, waiting).await?;
+        if links.iter().any(|l| l.sent() % HEAR_EVERY_BLOCKS as u32 == 0) {
+            hear_from(links, waiting).await?;
+        }
         let started = Instant::now();
         for link in links.iter_mut() {
             link.wait_for_room().await?;
@@ -291,6 +293,10 @@ mod worker {
         *waiting += started.elapsed();
         Ok(())
     }
+
+    /// Blocks relayed, or analysed by the first worker, between two looks at the followers'
+    /// acknowledgements (each look costs a round trip through the browser's event loop).
+    const HEAR_EVERY_BLOCKS: usize = 4;
 
     /// Lets the followers' acknowledgements in (the time it takes counts as waiting).
     async fn hear_from(links: &mut [Link], waiting: &mut Duration) -> Result<(), String> {

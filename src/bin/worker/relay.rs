@@ -129,6 +129,11 @@ impl Link {
         Some(message.map(|m| (m, samples)))
     }
 
+    /// Leader: blocks sent.
+    pub fn sent(&self) -> u32 {
+        self.sent
+    }
+
     /// Leader: blocks sent that the other side has not yet analysed.
     pub fn backlog(&self) -> u32 {
         self.sent.saturating_sub(self.taken)
