@@ -98,13 +98,12 @@ impl<'m> Job<'m> {
     /// Milliseconds spent on the segments (spectrograms and inference).
     pub fn segments_ms(&self) -> f64 {
         let t = self.analyzer.times();
-        (t.mel + t.inference).as_secs_f64() * 1000.0
+        ms(t.mel + t.inference)
     }
 
     /// What this track cost the leader so far, with its followers' segments.
     pub fn costs(&self, links: &[Link]) -> Costs {
         let t = self.analyzer.times();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         Costs {
             leader_fixed_ms: ms(self.decode + t.resample + t.descriptors),
             resample_ms: ms(t.resample),
@@ -134,7 +133,6 @@ impl<'m> Job<'m> {
             .finish(duration_s, &mut |segment| draw(picture, source, segment))
             .map_err(|e| e.to_string())?;
         let t = self.analyzer.times();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let stages = StageMs {
             decode: ms(self.decode),
             resample: ms(t.resample),
@@ -145,6 +143,10 @@ impl<'m> Job<'m> {
         };
         Ok((report, self.picture, stages))
     }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// Adds a segment's spectrogram to the picture (tasks with other feature parameters see the

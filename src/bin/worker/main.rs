@@ -276,9 +276,6 @@ mod worker {
         dispatch: &RefCell<Dispatch>,
         waiting: &mut Duration,
     ) -> Result<(), String> {
-        if links.is_empty() {
-            return Ok(());
-        }
         let assigned = dispatch.borrow_mut().take_assigned();
         for link in links.iter_mut() {
             link.send(&RelayMessage::Samples { decoded_s, assigned: assigned.clone() }, Some(block))?;
@@ -321,11 +318,12 @@ mod worker {
         };
         let mut work = Job::new(job, &models, Some(chooser), false);
         let mut announced = None;
+        let mut samples = Vec::with_capacity(BLOCK_SAMPLES);
         loop {
             let started = Instant::now();
-            let next = link.next().await;
+            let next = link.next(&mut samples).await;
             work.waiting += started.elapsed();
-            let (message, samples) = next.ok_or_else(relay::abandoned)??;
+            let message = next.ok_or_else(relay::abandoned)??;
             match message {
                 RelayMessage::Start { rate, announced_s } => {
                     work.start(rate)?;

@@ -114,19 +114,17 @@ impl Link {
             .map_err(|_| "cannot relay the samples to the other worker".to_string())
     }
 
-    /// The next message and its samples, if any; `None` once the job is abandoned.
-    pub async fn next(&mut self) -> Option<Result<(RelayMessage, Vec<f32>), String>> {
+    /// The next message, its samples (if any) copied into `samples`; `None` once the job is
+    /// abandoned.
+    pub async fn next(&mut self, samples: &mut Vec<f32>) -> Option<Result<RelayMessage, String>> {
         let data = self.incoming.next().await?;
-        let message = Reflect::get(&data, &"message".into())
-            .ok()
-            .and_then(|m| serde_wasm_bindgen::from_value::<RelayMessage>(m).ok())
-            .ok_or_else(|| "unreadable message from the other worker".to_string());
-        let samples = Reflect::get(&data, &"samples".into())
-            .ok()
-            .and_then(|s| s.dyn_into::<Float32Array>().ok())
-            .map(|s| s.to_vec())
-            .unwrap_or_default();
-        Some(message.map(|m| (m, samples)))
+        samples.clear();
+        if let Some(array) = Reflect::get(&data, &"samples".into()).ok().and_then(|s| s.dyn_into::<Float32Array>().ok())
+        {
+            samples.resize(array.length() as usize, 0.0);
+            array.copy_to(samples);
+        }
+        Some(read(&data))
     }
 
     /// Leader: blocks sent.
@@ -170,15 +168,10 @@ impl Link {
     }
 
     fn count_taken(&mut self, data: JsValue) -> Result<(), String> {
-        let message = Reflect::get(&data, &"message".into()).ok();
-        match message.and_then(|m| serde_wasm_bindgen::from_value::<RelayMessage>(m).ok()) {
-            Some(RelayMessage::Taken { inference_ms, classified }) => {
-                self.taken += 1;
-                self.inference_ms = inference_ms;
-                self.classified = classified;
-            }
-            Some(_) => {}
-            None => return Err("unreadable message from the other worker".to_string()),
+        if let RelayMessage::Taken { inference_ms, classified } = read(&data)? {
+            self.taken += 1;
+            self.inference_ms = inference_ms;
+            self.classified = classified;
         }
         Ok(())
     }
@@ -198,6 +191,14 @@ impl Drop for Link {
             }
         });
     }
+}
+
+/// The message of a port's `{message, samples}`.
+fn read(data: &JsValue) -> Result<RelayMessage, String> {
+    Reflect::get(data, &"message".into())
+        .ok()
+        .and_then(|m| serde_wasm_bindgen::from_value::<RelayMessage>(m).ok())
+        .ok_or_else(|| "unreadable message from the other worker".to_string())
 }
 
 /// Lets the worker's event loop deliver the messages that arrived meanwhile (the followers'
