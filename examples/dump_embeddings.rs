@@ -3,7 +3,7 @@
 //! the classifier probe in `tools/head_probe/`:
 //! `cargo run --release --features train --example dump_embeddings -- DATA_DIR OUT_DIR`.
 //! Per task: `OUT_DIR/<task>.f32` (little-endian rows of all backbone outputs) and
-//! `OUT_DIR/<task>.csv` (one line per row); `OUT_DIR/layout.txt` names the outputs and widths.
+//! `OUT_DIR/<task>.csv` (one line per row, with the file's path); `OUT_DIR/layout.txt` names the outputs and widths.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,14 +31,15 @@ fn main() -> Result<(), String> {
         if embedded.len() != examples.len() {
             return Err(format!("{task}: {} files could not be read", examples.len() - embedded.len()));
         }
-        let mut table = String::from("file,label,group,validation,segment,tail\n");
+        let mut table = String::from("file,label,group,validation,segment,tail,path\n");
         let mut raw = Vec::new();
         for (i, (example, rows)) in examples.iter().zip(&embedded).enumerate() {
             for (values, tail) in [(&rows.values, 0), (&rows.extra, 1)] {
                 for (segment, row) in values.chunks_exact(width).enumerate() {
                     let group = example.group.replace([',', '"'], ";");
                     let label = &ds.labels[example.label];
-                    let _ = writeln!(table, "{i},{label},{group},{},{segment},{tail}", example.validation);
+                    let path = example.path.display().to_string().replace([',', '"'], ";");
+                    let _ = writeln!(table, "{i},{label},{group},{},{segment},{tail},{path}", example.validation);
                     raw.extend(row.iter().flat_map(|v| v.to_le_bytes()));
                 }
             }
