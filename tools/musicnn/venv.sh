@@ -11,7 +11,7 @@ pick_python() { # first existing candidate
 make_venv() {
     local py="$1" dir="$2"; shift 2
     local stamp
-    stamp="$("$py" -c 'import sys; print(sys.version)' | head -1) $(cat "$@" | sha256sum | cut -d' ' -f1)"
+    stamp="$("$py" -c 'import sys; print(sys.version.splitlines()[0])') $(cat "$@" | sha256sum | cut -d' ' -f1)"
     if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.musicat-stamp" 2>/dev/null)" = "$stamp" ]; then
         return 0
     fi
