@@ -1,6 +1,6 @@
 //! Writes the shipped musicnn backbone's embeddings of every segment of every file of the four
 //! shipped tasks (from the trainer's cache, computed if missing) with label, group and split, for
-//! the classifier probe in `tools/head_probe/`:
+//! the classifier probes in `tools/head_probe/` and `tools/backbone_probe/`:
 //! `cargo run --release --features train --example dump_embeddings -- DATA_DIR OUT_DIR`.
 //! Per task: `OUT_DIR/<task>.f32` (little-endian rows of all backbone outputs) and
 //! `OUT_DIR/<task>.csv` (one line per row, with the file's path); `OUT_DIR/layout.txt` names the outputs and widths.
@@ -34,11 +34,11 @@ fn main() -> Result<(), String> {
         let mut table = String::from("file,label,group,validation,segment,tail,path\n");
         let mut raw = Vec::new();
         for (i, (example, rows)) in examples.iter().zip(&embedded).enumerate() {
+            let group = example.group.replace([',', '"'], ";");
+            let label = &ds.labels[example.label];
+            let path = example.path.display().to_string().replace([',', '"'], ";");
             for (values, tail) in [(&rows.values, 0), (&rows.extra, 1)] {
                 for (segment, row) in values.chunks_exact(width).enumerate() {
-                    let group = example.group.replace([',', '"'], ";");
-                    let label = &ds.labels[example.label];
-                    let path = example.path.display().to_string().replace([',', '"'], ";");
                     let _ = writeln!(table, "{i},{label},{group},{},{segment},{tail},{path}", example.validation);
                     raw.extend(row.iter().flat_map(|v| v.to_le_bytes()));
                 }
