@@ -7,8 +7,8 @@ cd "$(dirname "$0")/../.."
 data="${1:-../shared/data}"
 venv="$HOME/.cache/musicat/venv-probe"
 embeddings="$HOME/.cache/musicat/probe-embeddings"
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet -r tools/head_probe/requirements.txt
+source tools/musicnn/venv.sh
+make_venv python3 "$venv" tools/head_probe/requirements.txt
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/musicat/target}"
 cargo run --release --features train --example dump_embeddings -- "$data" "$embeddings"
 "$venv/bin/python" tools/head_probe/probe.py "$embeddings" > tools/head_probe/RESULTS.md

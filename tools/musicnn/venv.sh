@@ -1,4 +1,5 @@
-# Shell functions shared by convert.sh and tools/backbone_probe/probe.sh (source this file).
+# Shell functions shared by convert.sh, tools/head_probe/probe.sh and tools/backbone_probe/probe.sh
+# (source this file).
 
 pick_python() { # first existing candidate
     for c in "$@"; do

@@ -1,7 +1,10 @@
 //! One file's analysis in a worker (the whole file, or one share of it): the models' verdicts
 //! on its segments, its spectrogram picture, its progress and what it cost so far.
 
+use std::future::Future;
 use std::time::Duration;
+
+use web_time::Instant;
 
 use musicat::analyze::{MelSegment, PROGRESS_STEP_S, SegmentChooser};
 use musicat::audio::Chunk;
@@ -143,6 +146,22 @@ impl<'m> Job<'m> {
         };
         Ok((report, self.picture, stages))
     }
+}
+
+/// Runs `f`, adding the time it takes to `total` (a stage's time).
+pub fn timed<T>(total: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    *total += started.elapsed();
+    out
+}
+
+/// Awaits `f`, adding the time it takes to `total` (time spent waiting on another worker).
+pub async fn waited<T>(total: &mut Duration, f: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = f.await;
+    *total += started.elapsed();
+    out
 }
 
 fn ms(d: Duration) -> f64 {

@@ -29,9 +29,8 @@ mod worker {
     use serde::Serialize;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
-    use web_time::Instant;
 
-    use super::job::{Job, Outcome, Packet};
+    use super::job::{Job, Outcome, Packet, timed, waited};
     use super::relay::{self, BLOCK_SAMPLES, Link, RelayMessage};
 
     thread_local! {
@@ -182,9 +181,7 @@ mod worker {
             let mut work = Job::new(job, &models, None, true);
             work.start(rate)?;
             loop {
-                let started = Instant::now();
-                let chunk = stream.next_packet().map_err(|e| e.to_string())?;
-                work.decode += started.elapsed();
+                let chunk = timed(&mut work.decode, || stream.next_packet()).map_err(|e| e.to_string())?;
                 let Some(chunk) = chunk else { break };
                 work.push(chunk)?;
                 work.progress(stream.decoded_seconds(), announced_s);
@@ -213,9 +210,7 @@ mod worker {
             // Feed the followers first: decode while one of them has little waiting.
             let hungry = links.iter().any(|l| l.backlog() < AHEAD_BLOCKS);
             if !ended && (relayed == 0 || hungry) && queued_samples < MAX_QUEUED_SAMPLES {
-                let started = Instant::now();
-                let chunk = stream.next_packet().map_err(|e| e.to_string())?;
-                work.decode += started.elapsed();
+                let chunk = timed(&mut work.decode, || stream.next_packet()).map_err(|e| e.to_string())?;
                 match chunk {
                     Some(chunk) => {
                         let mut packet = spare.pop().unwrap_or_default();
@@ -283,12 +278,13 @@ mod worker {
         if links.iter().any(|l| l.sent() % HEAR_EVERY_BLOCKS as u32 == 0) {
             hear_from(links, waiting).await?;
         }
-        let started = Instant::now();
-        for link in links.iter_mut() {
-            link.wait_for_room().await?;
-        }
-        *waiting += started.elapsed();
-        Ok(())
+        waited(waiting, async {
+            for link in links.iter_mut() {
+                link.wait_for_room().await?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Blocks relayed, or analysed by the first worker, between two looks at the followers'
@@ -297,9 +293,7 @@ mod worker {
 
     /// Lets the followers' acknowledgements in (the time it takes counts as waiting).
     async fn hear_from(links: &mut [Link], waiting: &mut Duration) -> Result<(), String> {
-        let started = Instant::now();
-        relay::yield_to_events().await;
-        *waiting += started.elapsed();
+        waited(waiting, relay::yield_to_events()).await;
         links.iter_mut().try_for_each(Link::catch_up)
     }
 
@@ -320,10 +314,7 @@ mod worker {
         let mut announced = None;
         let mut samples = Vec::with_capacity(BLOCK_SAMPLES);
         loop {
-            let started = Instant::now();
-            let next = link.next(&mut samples).await;
-            work.waiting += started.elapsed();
-            let message = next.ok_or_else(relay::abandoned)??;
+            let message = waited(&mut work.waiting, link.next(&mut samples)).await.ok_or_else(relay::abandoned)??;
             match message {
                 RelayMessage::Start { rate, announced_s } => {
                     work.start(rate)?;
