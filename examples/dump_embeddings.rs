@@ -27,7 +27,13 @@ fn main() -> Result<(), String> {
         let examples: Vec<&dataset::Example> = ds.examples.iter().collect();
         let mut warn = |message: String| eprintln!("warning: {message}");
         // With the end-aligned tail segments of 4-s sound clips (marked `tail`, training only).
-        let embedded = heads::embed_all(&examples, &backbone, &cache, true, &mut warn)?;
+        let embedded = heads::embed_all(
+            &examples,
+            &backbone,
+            &cache,
+            heads::Extras { tail: true, speed_copies: false },
+            &mut warn,
+        )?;
         if embedded.len() != examples.len() {
             return Err(format!("{task}: {} files could not be read", examples.len() - embedded.len()));
         }

@@ -126,12 +126,19 @@ fn folders_train_a_musicnn_head_by_default_with_the_shipped_backbone_copied_besi
     let root = std::env::temp_dir().join(format!("musicat-train-head-{}", std::process::id()));
     labelled_folders(&root);
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    let out = train(&root, &["--backbone-from", shipped.to_str().unwrap(), "--epochs", "20", "--cv-folds", "3"]);
+    let args = ["--backbone-from", shipped.to_str().unwrap(), "--epochs", "20", "--cv-folds", "3", "--speed-copies"];
+    let out = train(&root, &args);
     for file in ["musicnn_msd.onnx", "LICENSE-musicnn.txt"] {
         assert!(out.join("backbone").join(file).is_file(), "backbone/{file} not copied beside the head");
     }
     let sidecar = std::fs::read_to_string(out.join("synthetic.json")).unwrap();
     assert!(sidecar.contains("backbone/musicnn_msd.onnx"), "the head names no backbone: {sidecar}");
+    // With --speed-copies, cross-validation also weighs every head trained on the copies.
+    let parsed: serde_json::Value = serde_json::from_str(&sidecar).unwrap();
+    let candidates = parsed["metrics"]["validation"]["selection"]["candidates"].as_array().unwrap();
+    let names: Vec<&str> = candidates.iter().filter_map(|c| c["head"].as_str()).collect();
+    assert_eq!(names.len(), 16, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.ends_with("+speeds")).count(), 8, "{names:?}");
     let correct = held_out_correct(&root, &out);
     assert!(correct >= 11, "{correct}/12 held-out files classified correctly");
     // The steadier figure: the same head retrained in 3 folds over all 30 files, each scored once.

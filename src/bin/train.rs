@@ -60,6 +60,11 @@ struct Args {
     /// figure than a small validation split; stored in its sidecar as `cv_all`.
     #[arg(long, value_name = "K", conflicts_with_all = ["as_baseline", "remeasure"])]
     cv_all: Option<usize>,
+    /// Heads: also train on each file played 6% slower and faster (about a semitone down and
+    /// up). The candidates compared by cross-validation then include it; with --cv-all, the
+    /// measured head trains with it. Embeds every training file three times instead of once.
+    #[arg(long)]
+    speed_copies: bool,
     /// Train nothing: only regenerate REPORT.md, its figures and index.json from the sidecars in --out.
     #[arg(long, conflicts_with_all = ["data", "folders"])]
     report_only: bool,
@@ -144,7 +149,7 @@ fn run(args: &Args) -> Result<(), String> {
         seed: args.seed,
     };
     if let Some(folds) = args.cv_all {
-        let (accuracy, f1) = trainer::cv_all(&dataset, &args.out, folds, &options, &command)?;
+        let (accuracy, f1) = trainer::cv_all(&dataset, &args.out, folds, &options, args.speed_copies, &command)?;
         trainer::report::write(&args.out)?;
         eprintln!(
             "{}: {folds}-fold cross-validation over all tracks: track accuracy {:.1}%, macro-F1 {f1:.3}; wrote its sidecar, REPORT.md, index.json",
@@ -171,7 +176,8 @@ fn run(args: &Args) -> Result<(), String> {
         // Sound clips (4 s) lose their last second to musicnn's 2.976 s segments: there the
         // candidates also try training on that end-aligned segment.
         let tails: &[bool] = if dataset.task == "sounds" { &[false, true] } else { &[false] };
-        let all = heads::candidates(args.epochs, tails);
+        let speeds: &[bool] = if args.speed_copies { &[false, true] } else { &[false] };
+        let all = heads::candidates(args.epochs, tails, speeds);
         let candidates: Vec<heads::HeadConfig> = if args.head == "cv" {
             all
         } else {

@@ -14,13 +14,11 @@ use burn_onnx::export::{AxisSpec, InputSpec, OnnxExporter};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::audio::{AudioStream, read_all};
 use crate::evaluation::ConfusionMatrix;
 use crate::model::Backbone;
 use crate::model::sidecar::BackboneRef;
 
-use super::clips::InputMaker;
-use super::dataset::Example;
+pub use super::embeddings::{Embedded, Extras, default_cache, embed_all, select};
 use super::fit::{EpochScore, FitOptions, cosine_learning_rate, track_label};
 
 /// The backbone outputs the first musicnn heads read: mean- and max-pooled front/mid-end features.
@@ -49,6 +47,8 @@ pub struct HeadConfig {
     /// Also train on each file's end-aligned segment when the inference segments leave the end
     /// out (4 s sound clips: 0–2.976 s is seen, the last second is not).
     pub tail: bool,
+    /// Also train on each file played 6% slower and faster ([`super::embeddings::COPY_SPEEDS`]).
+    pub speed_copies: bool,
 }
 
 impl HeadConfig {
@@ -64,6 +64,7 @@ impl HeadConfig {
             mixup: 0.0,
             epochs,
             tail: false,
+            speed_copies: false,
         }
     }
 
@@ -84,6 +85,9 @@ impl HeadConfig {
         if self.tail {
             training.push_str(", plus each clip's end-aligned segment (training only)");
         }
+        if self.speed_copies {
+            training.push_str(", plus each file played 6% slower and faster (training only)");
+        }
         format!("pretrained musicnn MSD backbone (frozen, shared) → {}; {training}", parts.join(" → "))
     }
 }
@@ -94,10 +98,11 @@ pub const HIDDEN_WIDTH: usize = 64;
 
 /// The candidates the trainer compares by cross-validation: linear vs one hidden layer, with and
 /// without the penultimate layer, with and without mixup + label smoothing (and, for each of
-/// `tails`, with or without the uncovered tail segments in training).
-pub fn candidates(epochs: usize, tails: &[bool]) -> Vec<HeadConfig> {
+/// `tails` and `speeds`, with or without the uncovered tail segments and the speed-changed
+/// copies in training).
+pub fn candidates(epochs: usize, tails: &[bool], speeds: &[bool]) -> Vec<HeadConfig> {
     let mut all = Vec::new();
-    for &tail in tails {
+    for (&tail, &speed_copies) in tails.iter().flat_map(|t| speeds.iter().map(move |s| (t, s))) {
         for with_penultimate in [false, true] {
             for hidden in [0, HIDDEN_WIDTH] {
                 for regularised in [false, true] {
@@ -107,16 +112,18 @@ pub fn candidates(epochs: usize, tails: &[bool]) -> Vec<HeadConfig> {
                     }
                     c.hidden = hidden;
                     c.tail = tail;
+                    c.speed_copies = speed_copies;
                     if regularised {
                         c.label_smoothing = 0.1;
                         c.mixup = 0.4;
                     }
                     c.name = format!(
-                        "{}{}{}{}",
+                        "{}{}{}{}{}",
                         if hidden > 0 { format!("mlp{hidden}") } else { "linear".into() },
                         if with_penultimate { "+pen" } else { "" },
                         if regularised { "+mix+ls" } else { "" },
-                        if tail { "+tail" } else { "" }
+                        if tail { "+tail" } else { "" },
+                        if speed_copies { "+speeds" } else { "" }
                     );
                     all.push(c);
                 }
@@ -160,133 +167,6 @@ impl Head {
     }
 }
 
-/// Embeddings of one file's segments.
-#[derive(Debug, Clone)]
-pub struct Embedded {
-    /// Label index.
-    pub label: usize,
-    /// The example's group (artist, song, recording): cross-validation folds never split one.
-    pub group: String,
-    /// `segments × width` values.
-    pub values: Vec<f32>,
-    /// Training-only extra rows (the end-aligned tail segment), `n × width`.
-    pub extra: Vec<f32>,
-}
-
-/// Every backbone output of every segment of each example, in order (computed once per file
-/// and cached in `cache`), and with `tail` the end-aligned segment the segmentation leaves out
-/// as `extra`; files that fail to decode are skipped with a warning.
-pub fn embed_all(
-    examples: &[&Example],
-    backbone: &Backbone,
-    cache: &Path,
-    tail: bool,
-    warn: &mut dyn FnMut(String),
-) -> Result<Vec<Embedded>, String> {
-    let width = backbone.width();
-    let layout: Vec<String> = backbone.runner().output_layout().map(|(n, w)| format!("{n}:{w}")).collect();
-    std::fs::create_dir_all(cache).map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
-    let mut maker = InputMaker::new(backbone.features());
-    let item = maker.item_len();
-    let (mut mels, mut raw) = (Vec::new(), Vec::new());
-    let mut all = Vec::with_capacity(examples.len());
-    for (i, example) in examples.iter().enumerate() {
-        let file = cache.join(cache_name(&example.path, &layout.join(",")));
-        let tail_file = cache.join(cache_name(&example.path, &format!("{},tail", layout.join(","))));
-        let group = example.group.clone();
-        let read = |file: &Path| {
-            std::fs::read(file).ok().filter(|b| b.len() % (4 * width) == 0).map(|bytes| {
-                bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect::<Vec<f32>>()
-            })
-        };
-        let cached_tail = if tail { read(&tail_file) } else { Some(Vec::new()) };
-        if let (Some(values), Some(extra)) = (read(&file), cached_tail) {
-            all.push(Embedded { label: example.label, group, values, extra });
-            continue;
-        }
-        let decoded = AudioStream::open_file(&example.path).and_then(|s| read_all(s, backbone.features().sample_rate));
-        let samples = match decoded {
-            Ok(samples) => samples,
-            Err(err) => {
-                warn(format!("skipping {}: {err}", example.path.display()));
-                continue;
-            }
-        };
-        mels.clear();
-        let segments = maker.segments(&samples, &mut mels);
-        let count = segments + usize::from(maker.uncovered_tail(&samples, &mut mels));
-        let mut values = Vec::with_capacity(count * width);
-        let batch = crate::analyze::batch_size();
-        for start in (0..count).step_by(batch) {
-            let n = batch.min(count - start);
-            raw.clear();
-            backbone
-                .runner()
-                .run_into(&mels[start * item..(start + n) * item], n, &mut raw)
-                .map_err(|e| format!("backbone on {}: {e:?}", example.path.display()))?;
-            values.extend_from_slice(&raw);
-        }
-        let extra = values.split_off(segments * width);
-        for (path, rows) in [(&file, &values), (&tail_file, &extra)] {
-            let bytes: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();
-            std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        }
-        let extra = if tail { extra } else { Vec::new() };
-        all.push(Embedded { label: example.label, group, values, extra });
-        if (i + 1) % 100 == 0 {
-            eprintln!("embedded {}/{} files", i + 1, examples.len());
-        }
-    }
-    Ok(all)
-}
-
-/// The embeddings restricted to the backbone outputs `outputs` (in that order); returns them and
-/// their width.
-pub fn select(files: &[Embedded], backbone: &Backbone, outputs: &[String]) -> Result<(Vec<Embedded>, usize), String> {
-    let ranges = backbone.ranges(outputs)?;
-    let width: usize = ranges.iter().map(|r| r.len()).sum();
-    let full = backbone.width();
-    let selected = files
-        .iter()
-        .map(|f| {
-            let pick = |rows: &[f32]| {
-                let mut values = Vec::with_capacity(rows.len() / full * width);
-                for row in rows.chunks_exact(full) {
-                    ranges.iter().for_each(|r| values.extend_from_slice(&row[r.clone()]));
-                }
-                values
-            };
-            Embedded { label: f.label, group: f.group.clone(), values: pick(&f.values), extra: pick(&f.extra) }
-        })
-        .collect();
-    Ok((selected, width))
-}
-
-/// A cache file name unique to the audio file (path, size, modification time) and the
-/// backbone's output layout.
-fn cache_name(path: &Path, layout: &str) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    path.hash(&mut hasher);
-    if let Ok(meta) = std::fs::metadata(path) {
-        meta.len().hash(&mut hasher);
-        meta.modified().ok().hash(&mut hasher);
-    }
-    layout.hash(&mut hasher);
-    format!("{:016x}.f32", hasher.finish())
-}
-
-/// The default embedding cache: `$HOME/.cache/musicat/embeddings/<backbone file stem>-<hash of
-/// its bytes>`, so a rebuilt backbone never reuses the embeddings of the previous one.
-pub fn default_cache(backbone_file: &Path, backbone_bytes: &[u8]) -> PathBuf {
-    use std::hash::{Hash, Hasher};
-    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let stem = backbone_file.file_stem().map_or_else(|| "backbone".into(), |s| s.to_string_lossy().into_owned());
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    backbone_bytes.hash(&mut hasher);
-    home.join(".cache/musicat/embeddings").join(format!("{stem}-{:016x}", hasher.finish()))
-}
-
 /// Trains a head with `config` on `train` embeddings (class-balanced batches, cosine schedule
 /// over `config.epochs`, the last epoch kept). `watch`, when given, is scored after every epoch
 /// for the log only: it never decides anything.
@@ -306,11 +186,11 @@ pub fn fit_head(
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut optimizer = AdamWConfig::new().with_weight_decay(config.weight_decay).init();
     // Every training segment, indexed by label for balanced sampling.
-    let mut by_label: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); count];
+    let mut by_label: Vec<Vec<(usize, usize, Rows)>> = vec![Vec::new(); count];
     for (f, file) in train.iter().enumerate() {
-        (0..file.values.len() / width).for_each(|s| by_label[file.label].push((f, s, false)));
-        if config.tail {
-            (0..file.extra.len() / width).for_each(|s| by_label[file.label].push((f, s, true)));
+        for (rows, used) in [(Rows::Segments, true), (Rows::Tail, config.tail), (Rows::Copies, config.speed_copies)] {
+            let n = if used { rows.of(file).len() / width } else { 0 };
+            (0..n).for_each(|s| by_label[file.label].push((f, s, rows)));
         }
     }
     let present: Vec<usize> = (0..count).filter(|&l| !by_label[l].is_empty()).collect();
@@ -325,9 +205,8 @@ pub fn fit_head(
     let on = 1.0 - config.label_smoothing + off;
     let draw = |rng: &mut StdRng| {
         let label = present[rng.random_range(0..present.len())];
-        let (f, s, extra) = by_label[label][rng.random_range(0..by_label[label].len())];
-        let rows = if extra { &train[f].extra } else { &train[f].values };
-        (label, &rows[s * width..(s + 1) * width])
+        let (f, s, rows) = by_label[label][rng.random_range(0..by_label[label].len())];
+        (label, &rows.of(&train[f])[s * width..(s + 1) * width])
     };
     for epoch in 1..=config.epochs {
         let lr = cosine_learning_rate(&schedule, epoch);
@@ -372,6 +251,24 @@ pub fn fit_head(
         history.push(score);
     }
     (model.valid(), history)
+}
+
+/// Which of a file's rows a training segment comes from.
+#[derive(Debug, Clone, Copy)]
+enum Rows {
+    Segments,
+    Tail,
+    Copies,
+}
+
+impl Rows {
+    fn of(self, file: &Embedded) -> &[f32] {
+        match self {
+            Rows::Segments => &file.values,
+            Rows::Tail => &file.extra,
+            Rows::Copies => &file.copies,
+        }
+    }
 }
 
 /// Track-level confusion matrix (mean of segment probabilities per file) of `head`.
@@ -479,7 +376,7 @@ mod tests {
     use super::*;
 
     fn file(label: usize, group: &str) -> Embedded {
-        Embedded { label, group: group.into(), values: vec![0.0; 4], extra: Vec::new() }
+        Embedded { label, group: group.into(), values: vec![0.0; 4], extra: Vec::new(), copies: Vec::new() }
     }
 
     #[test]
@@ -498,12 +395,12 @@ mod tests {
 
     #[test]
     fn candidates_have_unique_names_and_start_with_the_first_head() {
-        let all = candidates(10, &[false, true]);
-        assert_eq!(all.len(), 16);
+        let all = candidates(10, &[false, true], &[false, true]);
+        assert_eq!(all.len(), 32);
         assert_eq!(all[0], HeadConfig::linear(10));
         let mut names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 16);
+        assert_eq!(names.len(), 32);
     }
 }

@@ -5,6 +5,7 @@ pub mod backbone_copy;
 pub mod clips;
 pub mod confusion_png;
 pub mod dataset;
+pub mod embeddings;
 pub mod export;
 pub mod fit;
 pub mod heads;
@@ -163,8 +164,11 @@ pub fn train_head(
         validation_examples.len(),
         cache.display()
     );
-    let tail = candidates.iter().any(|c| c.tail);
-    let train = heads::embed_all(&train_examples, &backbone, &cache, tail, &mut warn)?;
+    let extras = heads::Extras {
+        tail: candidates.iter().any(|c| c.tail),
+        speed_copies: candidates.iter().any(|c| c.speed_copies),
+    };
+    let train = heads::embed_all(&train_examples, &backbone, &cache, extras, &mut warn)?;
     let mut scores = Vec::new();
     let chosen = if candidates.len() > 1 && folds >= 2 {
         for config in candidates {
@@ -361,13 +365,14 @@ pub fn remeasure(dataset: &Dataset, out: &Path, command: &str) -> Result<(f64, f
 /// `folds`-fold cross-validation over *all* its examples (each track held out once, grouped as
 /// the validation split is: artist, song), a steadier figure than a small validation split.
 /// Each fold trains the same head (the configuration chosen for it, else the linear head on its
-/// backbone outputs) for a fixed `options.epochs`; the pooled track-level figures go into the sidecar as `cv_all`, with
+/// backbone outputs; with `speed_copies`, also trained on the speed-changed copies) for a fixed `options.epochs`; the pooled track-level figures go into the sidecar as `cv_all`, with
 /// `command`. Returns the pooled track accuracy and macro-F1.
 pub fn cv_all(
     dataset: &Dataset,
     out: &Path,
     folds: usize,
     options: &FitOptions,
+    speed_copies: bool,
     command: &str,
 ) -> Result<(f64, f64), String> {
     let (path, mut sidecar) = read_task_sidecar(dataset, out)?;
@@ -375,16 +380,18 @@ pub fn cv_all(
     let (backbone, cache) = heads::open_backbone(&out.join(&reference.file), &reference.file)?;
     // The head's configuration as cross-validation chose it when it was trained (the first
     // heads, trained before that, are the linear head on the outputs their sidecar names).
-    let chosen = sidecar.metrics["validation"]["selection"]["head"]
-        .as_str()
-        .and_then(|name| heads::candidates(options.epochs, &[false, true]).into_iter().find(|c| c.name == name));
-    let config = chosen.unwrap_or_else(|| heads::HeadConfig {
+    let chosen = sidecar.metrics["validation"]["selection"]["head"].as_str().and_then(|name| {
+        heads::candidates(options.epochs, &[false, true], &[false, true]).into_iter().find(|c| c.name == name)
+    });
+    let mut config = chosen.unwrap_or_else(|| heads::HeadConfig {
         outputs: reference.outputs.clone(),
         ..heads::HeadConfig::linear(options.epochs)
     });
+    config.speed_copies |= speed_copies;
     let examples: Vec<&dataset::Example> = dataset.examples.iter().collect();
     let mut warn = |message: String| eprintln!("warning: {message}");
-    let embedded = heads::embed_all(&examples, &backbone, &cache, config.tail, &mut warn)?;
+    let extras = heads::Extras { tail: config.tail, speed_copies: config.speed_copies };
+    let embedded = heads::embed_all(&examples, &backbone, &cache, extras, &mut warn)?;
     let (files, width) = heads::select(&embedded, &backbone, &config.outputs)?;
     eprintln!("{folds}-fold cross-validation over all {} files: {}", files.len(), config.description());
     let matrix = heads::cross_validate(&files, width, &dataset.labels, &config, options, folds);
