@@ -39,7 +39,7 @@ pub struct Extras {
 
 /// Every backbone output of every segment of each example, in order (computed once per file
 /// and cached in `cache`), with the training-only rows `extras` asks for; files that fail to
-/// decode are skipped with a warning.
+/// decode are skipped, and copies that fail left out, with a warning.
 pub fn embed_all(
     examples: &[&Example],
     backbone: &Backbone,
@@ -79,8 +79,13 @@ pub fn embed_all(
                 copies.extend(rows);
                 continue;
             }
-            let samples = played_at(&example.path, backbone.features().sample_rate, *speed)
-                .map_err(|e| in_file(example, e.to_string()))?;
+            let samples = match played_at(&example.path, backbone.features().sample_rate, *speed) {
+                Ok(samples) => samples,
+                Err(err) => {
+                    warn(format!("no copy at speed {speed} of {}: {err}", example.path.display()));
+                    continue;
+                }
+            };
             let (rows, _) = embedder.rows(&samples, false).map_err(|e| in_file(example, e))?;
             write_rows(&copy_file, &rows)?;
             copies.extend(rows);
