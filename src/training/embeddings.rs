@@ -51,21 +51,15 @@ pub fn embed_all(
     let layout = layout.join(",");
     std::fs::create_dir_all(cache).map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
     let mut embedder = Embedder { backbone, maker: InputMaker::new(backbone.features()), mels: Vec::new() };
+    let (rate, width) = (backbone.features().sample_rate, backbone.width());
     let mut all = Vec::with_capacity(examples.len());
     for (i, example) in examples.iter().enumerate() {
         let cached = |suffix: &str| cache.join(cache_name(&example.path, &format!("{layout}{suffix}")));
         let (file, tail_file) = (cached(""), cached(",tail"));
-        let (values, extra) = match (read_rows(&file, backbone.width()), read_rows(&tail_file, backbone.width())) {
+        let (values, extra) = match (read_rows(&file, width), read_rows(&tail_file, width)) {
             (Some(values), Some(extra)) => (values, extra),
             _ => {
-                let rate = backbone.features().sample_rate;
-                let samples = match AudioStream::open_file(&example.path).and_then(|s| read_all(s, rate)) {
-                    Ok(samples) => samples,
-                    Err(err) => {
-                        warn(format!("skipping {}: {err}", example.path.display()));
-                        continue;
-                    }
-                };
+                let Some(samples) = decoded(example, rate, 1.0, "skipping", warn) else { continue };
                 let (values, extra) = embedder.rows(&samples, true).map_err(|e| in_file(example, e))?;
                 write_rows(&file, &values)?;
                 write_rows(&tail_file, &extra)?;
@@ -75,17 +69,12 @@ pub fn embed_all(
         let mut copies = Vec::new();
         for speed in COPY_SPEEDS.iter().filter(|_| extras.speed_copies) {
             let copy_file = cached(&format!(",speed{speed}"));
-            if let Some(rows) = read_rows(&copy_file, backbone.width()) {
+            if let Some(rows) = read_rows(&copy_file, width) {
                 copies.extend(rows);
                 continue;
             }
-            let samples = match played_at(&example.path, backbone.features().sample_rate, *speed) {
-                Ok(samples) => samples,
-                Err(err) => {
-                    warn(format!("no copy at speed {speed} of {}: {err}", example.path.display()));
-                    continue;
-                }
-            };
+            let what = format!("no copy at speed {speed} of");
+            let Some(samples) = decoded(example, rate, *speed, &what, warn) else { continue };
             let (rows, _) = embedder.rows(&samples, false).map_err(|e| in_file(example, e))?;
             write_rows(&copy_file, &rows)?;
             copies.extend(rows);
@@ -134,6 +123,12 @@ impl Embedder<'_> {
 /// move): decoded at `rate / speed` and read as `rate`.
 pub fn played_at(path: &Path, rate: u32, speed: f32) -> Result<Vec<f32>, AudioError> {
     read_all(AudioStream::open_file(path)?, (rate as f32 / speed).round() as u32)
+}
+
+/// The example played at `speed` (see [`played_at`]), or `None` after a warning that starts
+/// with `what` and names the file.
+fn decoded(example: &Example, rate: u32, speed: f32, what: &str, warn: &mut dyn FnMut(String)) -> Option<Vec<f32>> {
+    played_at(&example.path, rate, speed).map_err(|err| warn(format!("{what} {}: {err}", example.path.display()))).ok()
 }
 
 fn in_file(example: &Example, error: String) -> String {
