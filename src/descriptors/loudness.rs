@@ -1,9 +1,8 @@
 //! Loudness per EBU R128 over the file's own channels: integrated loudness and loudness range
-//! (the `ebur128` crate), sample peak and true peak ([`PeakMeter`]: the same values as
-//! `ebur128`'s, faster).
+//! ([`R128Meter`]), sample peak and true peak ([`PeakMeter`]): the `ebur128` crate's values,
+//! computed faster.
 
-use ebur128::{EbuR128, Mode};
-
+use super::r128::R128Meter;
 use super::true_peak::PeakMeter;
 
 /// The meter's readings for one track; `None` where EBU R128 gives no value (e.g. silence).
@@ -22,8 +21,8 @@ pub struct Loudness {
 /// Measures a stream whose channel count is learnt from its first packet.
 #[derive(Default)]
 pub struct LoudnessMeter {
-    /// Loudness and peaks, made at the first packet (`None` when `ebur128` refused the format).
-    meters: Option<(EbuR128, PeakMeter)>,
+    /// Loudness and peaks, made at the first packet.
+    meters: Option<(R128Meter, PeakMeter)>,
     rate: u32,
     channels: usize,
     /// Set when the stream changed its channel count or the meter refused the format.
@@ -44,14 +43,13 @@ impl LoudnessMeter {
         if self.unmeasurable {
             return;
         }
-        if self.meters.is_none() {
-            let loudness = EbuR128::new(channels as u32, self.rate, Mode::I | Mode::LRA).ok();
-            self.meters = loudness.map(|meter| (meter, PeakMeter::new(self.rate, channels)));
+        if self.meters.is_none() && channels > 0 && self.rate > 0 {
+            self.meters = Some((R128Meter::new(self.rate, channels), PeakMeter::new(self.rate, channels)));
             self.channels = channels;
         }
         match self.meters.as_mut() {
             Some((meter, peaks)) if channels == self.channels => {
-                self.unmeasurable = meter.add_frames_f32(interleaved).is_err();
+                meter.push(interleaved);
                 peaks.push(interleaved);
             }
             _ => self.unmeasurable = true,
@@ -63,14 +61,14 @@ impl LoudnessMeter {
         let Some((meter, peaks)) = self.meters.as_ref().filter(|_| !self.unmeasurable) else {
             return Loudness::default();
         };
-        let finite = |v: Result<f64, ebur128::Error>| v.ok().filter(|v| v.is_finite());
+        let finite = |v: f64| Some(v).filter(|v| v.is_finite());
         let decibels = |per_channel: &[f32]| {
             let linear = per_channel.iter().fold(0.0f64, |m, &p| m.max(p as f64));
             (linear > 0.0).then(|| 20.0 * linear.log10())
         };
         Loudness {
-            integrated_lufs: finite(meter.loudness_global()),
-            range_lu: finite(meter.loudness_range()),
+            integrated_lufs: finite(meter.integrated_lufs()),
+            range_lu: finite(meter.range_lu()),
             sample_peak_dbfs: decibels(peaks.sample_peaks()),
             true_peak_dbtp: decibels(&peaks.true_peaks()),
         }

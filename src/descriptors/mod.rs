@@ -7,9 +7,12 @@ pub mod frames;
 pub mod key;
 pub mod loudness;
 pub mod onset;
+pub mod r128;
 pub mod scores;
 pub mod tempo;
 pub mod tempogram;
+#[cfg(test)]
+mod test_signal;
 pub mod true_peak;
 
 use crate::audio::{AudioError, AudioStream, Chunk, StreamResampler};
