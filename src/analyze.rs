@@ -248,14 +248,68 @@ impl<'m> Analyzer<'m> {
     pub fn push(&mut self, chunk: Chunk<'_>, on_mel: &mut dyn FnMut(MelSegment<'_>)) -> Result<(), AnalyzeError> {
         for (g, group) in self.groups.iter_mut().enumerate() {
             let mut chosen = |k: usize| self.segments.as_mut().is_none_or(|choose| choose(g, k));
-            group.push(chunk.mono, &mut self.times, on_mel, &mut chosen)?;
+            let mut resampled = std::mem::take(&mut group.resampled);
+            group.resample(chunk.mono, &mut resampled, &mut self.times);
+            let taken = group.segment(Some(&resampled), &mut self.times, on_mel, &mut chosen);
+            group.resampled = resampled;
+            taken?;
         }
-        if let Some(descriptors) = self.descriptors.as_mut() {
+        self.describe(Some(chunk));
+        Ok(())
+    }
+
+    /// The first half of [`Analyzer::push`], for a caller that hands the samples on before
+    /// analysing them (the worker that decodes a file split over several relays them): a
+    /// packet's mono samples resampled for every feature configuration, into `out[g]`.
+    pub fn resample(&mut self, mono: &[f32], out: &mut Vec<Vec<f32>>) {
+        out.resize_with(self.groups.len(), Vec::new);
+        for (group, out) in self.groups.iter_mut().zip(out.iter_mut()) {
+            group.resample(mono, out, &mut self.times);
+        }
+    }
+
+    /// Ends the track's resampling: the resamplers' last samples, into `out[g]` (to be pushed
+    /// like the others; [`Analyzer::finish`] then has nothing left to flush).
+    pub fn flush_resamplers(&mut self, out: &mut Vec<Vec<f32>>) {
+        out.resize_with(self.groups.len(), Vec::new);
+        for (group, out) in self.groups.iter_mut().zip(out.iter_mut()) {
+            group.flush(out, &mut self.times);
+        }
+    }
+
+    /// The second half of [`Analyzer::push`]: samples already at each feature configuration's
+    /// rate (`resampled[g]`, from [`Analyzer::resample`] here or in another worker) and, for
+    /// the descriptors, the packet they came from (`None` for the resamplers' last samples).
+    pub fn push_resampled(
+        &mut self,
+        resampled: &[Vec<f32>],
+        chunk: Option<Chunk<'_>>,
+        on_mel: &mut dyn FnMut(MelSegment<'_>),
+    ) -> Result<(), AnalyzeError> {
+        for (g, (group, samples)) in self.groups.iter_mut().zip(resampled).enumerate() {
+            let mut chosen = |k: usize| self.segments.as_mut().is_none_or(|choose| choose(g, k));
+            group.segment(Some(samples), &mut self.times, on_mel, &mut chosen)?;
+        }
+        self.describe(chunk);
+        Ok(())
+    }
+
+    /// Starts a track that arrives resampled already, through [`Analyzer::push_resampled`]
+    /// (the other workers of a split file); an analyzer without descriptors.
+    pub fn start_resampled(&mut self) -> Result<(), AnalyzeError> {
+        debug_assert!(self.descriptors.is_none(), "the descriptors need the decoded packets");
+        for group in &mut self.groups {
+            group.reset(group.params.sample_rate)?;
+        }
+        Ok(())
+    }
+
+    fn describe(&mut self, chunk: Option<Chunk<'_>>) {
+        if let (Some(descriptors), Some(chunk)) = (self.descriptors.as_mut(), chunk) {
             let started = Instant::now();
             descriptors.push(chunk);
             self.times.descriptors += started.elapsed();
         }
-        Ok(())
     }
 
     /// Ends the track, `duration_s` seconds long: its report.
@@ -266,7 +320,14 @@ impl<'m> Analyzer<'m> {
     ) -> Result<TrackReport, AnalyzeError> {
         for (g, group) in self.groups.iter_mut().enumerate() {
             let mut chosen = |k: usize| self.segments.as_mut().is_none_or(|choose| choose(g, k));
-            group.finish(&mut self.times, on_mel, &mut chosen)?;
+            let mut resampled = std::mem::take(&mut group.resampled);
+            group.flush(&mut resampled, &mut self.times);
+            let finished = group.segment(Some(&resampled), &mut self.times, on_mel, &mut chosen).and_then(|()| {
+                group.segment(None, &mut self.times, on_mel, &mut chosen)?;
+                group.run_batch(&mut self.times)
+            });
+            group.resampled = resampled;
+            finished?;
         }
         let mut report = self.report(duration_s)?;
         if let Some(descriptors) = self.descriptors.as_mut() {
@@ -320,44 +381,32 @@ impl FeatureGroup<'_> {
         Ok(())
     }
 
-    fn push(
-        &mut self,
-        chunk: &[f32],
-        times: &mut StageTimes,
-        on_mel: &mut dyn FnMut(MelSegment<'_>),
-        chosen: &mut dyn FnMut(usize) -> bool,
-    ) -> Result<(), ModelError> {
+    /// Resamples `mono` into `out` (cleared first).
+    fn resample(&mut self, mono: &[f32], out: &mut Vec<f32>, times: &mut StageTimes) {
         let started = Instant::now();
-        self.resampled.clear();
+        out.clear();
         if let Some(resampler) = self.resampler.as_mut() {
-            resampler.push(chunk, |block| self.resampled.extend_from_slice(block));
+            resampler.push(mono, |block| out.extend_from_slice(block));
         }
         times.resample += started.elapsed();
-        self.segment(false, times, on_mel, chosen)
     }
 
-    fn finish(
-        &mut self,
-        times: &mut StageTimes,
-        on_mel: &mut dyn FnMut(MelSegment<'_>),
-        chosen: &mut dyn FnMut(usize) -> bool,
-    ) -> Result<(), ModelError> {
+    /// Ends the resampling: the resampler's last samples into `out` (cleared first); nothing
+    /// when it was flushed already.
+    fn flush(&mut self, out: &mut Vec<f32>, times: &mut StageTimes) {
         let started = Instant::now();
-        self.resampled.clear();
-        if let Some(resampler) = self.resampler.as_mut() {
-            resampler.finish(|block| self.resampled.extend_from_slice(block));
+        out.clear();
+        if let Some(mut resampler) = self.resampler.take() {
+            resampler.finish(|block| out.extend_from_slice(block));
         }
         times.resample += started.elapsed();
-        self.segment(false, times, on_mel, chosen)?;
-        self.segment(true, times, on_mel, chosen)?;
-        self.run_batch(times)
     }
 
-    /// Feeds `self.resampled` to the segmenter (or ends it when `last`); each completed
-    /// segment's spectrogram goes into the batch, and full batches go to the models.
+    /// Feeds `samples` to the segmenter (or ends it with `None`); each completed segment's
+    /// spectrogram goes into the batch, and full batches go to the models.
     fn segment(
         &mut self,
-        last: bool,
+        samples: Option<&[f32]>,
         times: &mut StageTimes,
         on_mel: &mut dyn FnMut(MelSegment<'_>),
         chosen: &mut dyn FnMut(usize) -> bool,
@@ -396,10 +445,9 @@ impl FeatureGroup<'_> {
             });
             batch.push(pending);
         };
-        if last {
-            self.segmenter.finish(&mut accept);
-        } else {
-            self.segmenter.push(&self.resampled, &mut accept);
+        match samples {
+            Some(samples) => self.segmenter.push(samples, &mut accept),
+            None => self.segmenter.finish(&mut accept),
         }
         if self.batch.len() >= self.batch_size { self.run_batch(times) } else { Ok(()) }
     }

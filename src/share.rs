@@ -71,10 +71,8 @@ pub struct Dispatch {
 /// What a track has cost so far, to balance the work (milliseconds).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Costs {
-    /// The leader's decoding, descriptors and resampling.
+    /// The leader's decoding, resampling (for every share) and descriptors.
     pub leader_fixed_ms: f64,
-    /// Its resampling alone (each follower resamples the same audio).
-    pub resample_ms: f64,
     /// Inference, by the leader and the followers together.
     pub inference_ms: f64,
     /// Segments that inference classified.
@@ -106,7 +104,7 @@ impl Dispatch {
 
     /// Sets the fraction the leader keeps so that, at the costs so far, it and every follower
     /// spend the same time on the segments decided so far: with `n` segments of `t` ms each,
-    /// `k` followers, fixed cost `F` and resampling `R`, `F + f·n·t = R + (1 − f)·n·t / k`.
+    /// `k` followers and the leader's fixed cost `F`, `F + f·n·t = (1 − f)·n·t / k`.
     pub fn balance(&mut self, costs: Costs) {
         let decided = self.kept + self.given.iter().sum::<u32>();
         let followers = self.given.len() as f64;
@@ -114,7 +112,7 @@ impl Dispatch {
             return;
         }
         let all = decided as f64 * costs.inference_ms / costs.inferred as f64;
-        let fraction = (all / followers + costs.resample_ms - costs.leader_fixed_ms) / (all * (1.0 + 1.0 / followers));
+        let fraction = (all / followers - costs.leader_fixed_ms) / (all * (1.0 + 1.0 / followers));
         self.fraction = fraction.clamp(0.0, 1.0);
     }
 
@@ -282,23 +280,23 @@ mod tests {
 
     #[test]
     fn the_fraction_balances_the_time_each_side_spends() {
-        // 10 segments of 20 ms; the leader's own work 100 ms, of which resampling 10 ms:
-        // 100 + f·200 = 10 + (1 − f)·200 gives f = 0.275.
+        // 10 segments of 20 ms; the leader's own work 50 ms: 50 + f·200 = (1 − f)·200 gives
+        // f = 0.375.
         let mut dispatch = Dispatch::new(1, vec![1.0]);
         dispatch.decide_until(10.0);
-        let costs = Costs { leader_fixed_ms: 100.0, resample_ms: 10.0, inference_ms: 60.0, inferred: 3 };
+        let costs = Costs { leader_fixed_ms: 50.0, inference_ms: 60.0, inferred: 3 };
         dispatch.balance(costs);
-        assert!((dispatch.fraction() - 0.275).abs() < 1e-9, "{}", dispatch.fraction());
+        assert!((dispatch.fraction() - 0.375).abs() < 1e-9, "{}", dispatch.fraction());
         // Work the leader alone would take longer than all the segments: it keeps none.
         dispatch.balance(Costs { leader_fixed_ms: 1000.0, ..costs });
         assert_eq!(dispatch.fraction(), 0.0);
         dispatch.decide_until(11.0);
         assert!(!dispatch.leader_takes(0, 10));
-        // Two followers: 100 + f·200 = 10 + (1 − f)·100 gives f = 0.0333….
+        // Two followers: 50 + f·200 = (1 − f)·100 gives f = 1/6.
         let mut two = Dispatch::new(2, vec![1.0]);
         two.decide_until(10.0);
         two.balance(costs);
-        assert!((two.fraction() - 1.0 / 30.0).abs() < 1e-9, "{}", two.fraction());
+        assert!((two.fraction() - 1.0 / 6.0).abs() < 1e-9, "{}", two.fraction());
         // Nothing measured yet: unchanged.
         let mut fresh = Dispatch::new(1, vec![1.0]);
         fresh.balance(Costs::default());
@@ -309,7 +307,7 @@ mod tests {
     fn the_follower_given_the_fewest_gets_the_segment_and_only_it_includes_it() {
         let mut dispatch = Dispatch::new(2, vec![3.0]);
         dispatch.decide_until(1.0);
-        dispatch.balance(Costs { leader_fixed_ms: 1e9, resample_ms: 0.0, inference_ms: 1.0, inferred: 1 });
+        dispatch.balance(Costs { leader_fixed_ms: 1e9, inference_ms: 1.0, inferred: 1 });
         dispatch.decide_until(7.0);
         let assigned = dispatch.take_assigned();
         // The first segment was kept before any cost was known.

@@ -1,5 +1,5 @@
-//! A track analysed in shares (as the browser app's workers split one file: one decodes it and
-//! relays the samples to the others) and merged gives the report of the track analysed whole:
+//! A track analysed in shares (as the browser app's workers split one file: one decodes and
+//! resamples it and relays the samples to the others) and merged gives the report of the track analysed whole:
 //! same timeline, same verdicts, same descriptors.
 
 mod common;
@@ -7,21 +7,27 @@ mod common;
 use musicat::audio::Chunk;
 use std::cell::RefCell;
 
+use musicat::model::backbone::BackboneCache;
 use musicat::share::{Assigned, Costs, Dispatch, merge};
-use musicat::{Analyzer, AudioStream, Models, TrackReport};
+use musicat::{Analyzer, AudioStream, ModelBundle, Models, TrackReport};
 
 use common::fixture;
 
-/// Samples per block the leader relays: other sizes than the decoder's packets, shorter and
-/// longer than a segment.
+/// Decoded samples per block the leader relays: other sizes than the decoder's packets, shorter
+/// and longer than a segment.
 const RELAY_BLOCKS: [usize; 2] = [3000, 200_000];
 
+/// A decoded packet the leader keeps until it analyses it: its audio (`None` for the
+/// resamplers' last samples) and its samples resampled for each feature configuration.
+type Packet = (Option<(Vec<f32>, Vec<f32>, usize)>, Vec<Vec<f32>>);
+
 /// The file analysed whole, and in `count` shares merged, as the app splits it: share 0 (the
-/// leader) decodes the file, measures the descriptors and relays the decoded mono samples in
-/// blocks to the other shares, with the segments its [`Dispatch`] gave them among those that
-/// start in the samples relayed; they are fed through `start`, `push` and `finish`. The leader
-/// analyses only packets already relayed. `fixed_ms` plays the leader's own costs measured by
-/// each block (segments cost 20 ms), from which it rebalances its share.
+/// leader) decodes the file, resamples it for every feature configuration, measures the
+/// descriptors and relays the resampled samples in blocks to the other shares, with the segments
+/// its [`Dispatch`] gave them among those that start in the audio relayed; they are fed through
+/// `start_resampled`, `push_resampled` and `finish`. The leader analyses only packets already
+/// relayed. `fixed_ms` plays the leader's own costs measured by each block (segments cost
+/// 20 ms), from which it rebalances its share.
 fn whole_and_merged(
     models: &Models,
     file: &str,
@@ -41,42 +47,54 @@ fn whole_and_merged(
         .map(|mine| Analyzer::new(models).with_segments(move |g, k| mine.borrow().includes(g, k)))
         .collect();
     let mut stream = AudioStream::open_file(&path).unwrap();
-    let rate = stream.sample_rate();
-    leader.start(rate).unwrap();
-    followers.iter_mut().for_each(|f| f.start(rate).unwrap());
-    // Packets decoded (interleaved, mono, channels), and their samples not relayed yet.
-    let mut packets: Vec<(Vec<f32>, Vec<f32>, usize)> = Vec::new();
-    let mut block = Vec::new();
-    let (mut relayed, mut blocks) = (0, 0);
-    let mut relay = |samples: &[f32], followers: &mut Vec<Analyzer>| {
-        relayed += samples.len();
-        dispatch.borrow_mut().decide_until(relayed as f64 / rate as f64);
+    leader.start(stream.sample_rate()).unwrap();
+    followers.iter_mut().for_each(|f| f.start_resampled().unwrap());
+    // Packets not analysed yet, and the block not relayed yet (per configuration).
+    let mut packets: Vec<Packet> = Vec::new();
+    let (mut block, mut block_samples, mut blocks): (Vec<Vec<f32>>, usize, usize) = (Vec::new(), 0, 0);
+    let mut relay = |block: &[Vec<f32>], decoded_s: f64, followers: &mut Vec<Analyzer>| {
+        dispatch.borrow_mut().decide_until(decoded_s);
         let assignments = dispatch.borrow_mut().take_assigned();
         for (i, follower) in followers.iter_mut().enumerate() {
             assigned[i].borrow_mut().add(i as u32 + 1, &assignments);
-            follower.push(Chunk::mono(samples), &mut |_| {}).unwrap();
+            follower.push_resampled(block, None, &mut |_| {}).unwrap();
         }
-        let costs = Costs { leader_fixed_ms: fixed_ms(blocks), resample_ms: 1.0, inference_ms: 20.0, inferred: 1 };
+        let costs = Costs { leader_fixed_ms: fixed_ms(blocks), inference_ms: 20.0, inferred: 1 };
         dispatch.borrow_mut().balance(costs);
         blocks += 1;
     };
-    let analyse = |packets: &mut Vec<(Vec<f32>, Vec<f32>, usize)>, leader: &mut Analyzer| {
-        for (interleaved, mono, channels) in packets.drain(..) {
-            let chunk = Chunk { mono: &mono, interleaved: &interleaved, channels };
-            leader.push(chunk, &mut |_| {}).unwrap();
+    let analyse = |packets: &mut Vec<Packet>, leader: &mut Analyzer| {
+        for (audio, resampled) in packets.drain(..) {
+            let chunk =
+                audio.as_ref().map(|(interleaved, mono, channels)| Chunk { mono, interleaved, channels: *channels });
+            leader.push_resampled(&resampled, chunk, &mut |_| {}).unwrap();
         }
     };
-    while let Some(chunk) = stream.next_packet().unwrap() {
-        packets.push((chunk.interleaved.to_vec(), chunk.mono.to_vec(), chunk.channels));
-        block.extend_from_slice(chunk.mono);
-        if block.len() >= relay_block {
-            relay(&block, &mut followers);
-            block.clear();
+    let mut ended = false;
+    while !ended {
+        let mut resampled = Vec::new();
+        let audio = match stream.next_packet().unwrap() {
+            Some(chunk) => {
+                leader.resample(chunk.mono, &mut resampled);
+                Some((chunk.interleaved.to_vec(), chunk.mono.to_vec(), chunk.channels))
+            }
+            None => {
+                ended = true;
+                leader.flush_resamplers(&mut resampled);
+                None
+            }
+        };
+        block.resize_with(resampled.len(), Vec::new);
+        block.iter_mut().zip(&resampled).for_each(|(b, r)| b.extend_from_slice(r));
+        block_samples += audio.as_ref().map_or(0, |(_, mono, _)| mono.len());
+        packets.push((audio, resampled));
+        if block_samples >= relay_block || ended {
+            relay(&block, stream.decoded_seconds(), &mut followers);
+            block.iter_mut().for_each(Vec::clear);
+            block_samples = 0;
             analyse(&mut packets, &mut leader);
         }
     }
-    relay(&block, &mut followers);
-    analyse(&mut packets, &mut leader);
     let duration_s = stream.decoded_seconds();
     let parts = std::iter::once(leader)
         .chain(followers)
@@ -141,4 +159,25 @@ fn heads_on_the_shipped_backbone_merge_too() {
             (block % 5) as f64 * 30.0
         });
     assert_same(&whole, &merged);
+}
+
+#[test]
+fn two_feature_configurations_are_resampled_and_relayed_each_at_its_rate() {
+    // A from-scratch model at 22.05 kHz beside musicnn's tags at 16 kHz: two resamplers, two
+    // relayed streams.
+    let mut backbones = BackboneCache::default();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tags.onnx");
+    let bundles = [fixture("models/fixture/mood.onnx"), shipped]
+        .iter()
+        .map(|p| ModelBundle::from_files_sharing(p, &mut backbones).unwrap())
+        .collect();
+    let models = Models::new(bundles);
+    assert_eq!(Analyzer::new(&models).segment_hops_s().len(), 2);
+    for (count, relay_block) in [(2, RELAY_BLOCKS[0]), (3, RELAY_BLOCKS[1])] {
+        let (whole, merged) =
+            whole_and_merged(&models, "fixtures/audio/music_stereo_44100.mp3", count, relay_block, |block| {
+                (block % 3) as f64 * 40.0
+            });
+        assert_same(&whole, &merged);
+    }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-use musicat::analyze::{MelSegment, PROGRESS_STEP_S, SegmentChooser};
+use musicat::analyze::{AnalyzeError, MelSegment, PROGRESS_STEP_S, SegmentChooser};
 use musicat::audio::Chunk;
 use musicat::features::MelThumbnail;
 use musicat::share::Costs;
@@ -23,13 +23,16 @@ const PICTURE_COLUMNS_PER_SECOND: f64 = 10.0;
 /// Smallest progress step reported.
 const PROGRESS_STEP: f64 = 0.02;
 
-/// A decoded packet the leader keeps until it analyses it itself.
+/// A decoded packet the leader keeps until it analyses it itself, with its samples resampled
+/// for each feature configuration (relayed already).
 #[derive(Default)]
 pub struct Packet {
     interleaved: Vec<f32>,
     /// Its channels averaged.
     pub mono: Vec<f32>,
     channels: usize,
+    /// Per feature configuration, its samples at that configuration's rate.
+    pub resampled: Vec<Vec<f32>>,
 }
 
 impl Packet {
@@ -41,8 +44,20 @@ impl Packet {
         self.channels = chunk.channels;
     }
 
-    pub fn chunk(&self) -> Chunk<'_> {
-        Chunk { mono: &self.mono, interleaved: &self.interleaved, channels: self.channels }
+    /// A packet of the resamplers' last samples alone (no decoded audio).
+    pub fn flushed(&mut self) {
+        self.interleaved.clear();
+        self.mono.clear();
+        self.channels = 0;
+    }
+
+    /// The decoded audio, for the descriptors (`None` for the resamplers' last samples).
+    pub fn chunk(&self) -> Option<Chunk<'_>> {
+        (self.channels > 0).then_some(Chunk {
+            mono: &self.mono,
+            interleaved: &self.interleaved,
+            channels: self.channels,
+        })
     }
 }
 
@@ -89,13 +104,32 @@ impl<'m> Job<'m> {
         self.analyzer.start(rate).map_err(|e| e.to_string())
     }
 
+    /// Starts a share whose samples arrive resampled (see [`Job::push_resampled`]).
+    pub fn start_resampled(&mut self) -> Result<(), String> {
+        self.analyzer.start_resampled().map_err(|e| e.to_string())
+    }
+
     pub fn push(&mut self, chunk: Chunk<'_>) -> Result<(), String> {
+        self.observed(|analyzer, observe| analyzer.push(chunk, observe))
+    }
+
+    /// Samples resampled for each feature configuration (here or by the leader), with the
+    /// decoded packet they came from when the descriptors are measured here.
+    pub fn push_resampled(&mut self, resampled: &[Vec<f32>], chunk: Option<Chunk<'_>>) -> Result<(), String> {
+        self.observed(|analyzer, observe| analyzer.push_resampled(resampled, chunk, observe))
+    }
+
+    /// Runs `step` with an observer that counts the segments classified and draws them.
+    fn observed(
+        &mut self,
+        step: impl FnOnce(&mut Analyzer<'m>, &mut dyn FnMut(MelSegment<'_>)) -> Result<(), AnalyzeError>,
+    ) -> Result<(), String> {
         let (picture, source, classified) = (&mut self.picture, &mut self.source, &mut self.classified);
         let mut observe = |segment: MelSegment<'_>| {
             *classified += 1;
             draw(picture, source, segment)
         };
-        self.analyzer.push(chunk, &mut observe).map_err(|e| e.to_string())
+        step(&mut self.analyzer, &mut observe).map_err(|e| e.to_string())
     }
 
     /// Milliseconds spent on the segments (spectrograms and inference).
@@ -109,7 +143,6 @@ impl<'m> Job<'m> {
         let t = self.analyzer.times();
         Costs {
             leader_fixed_ms: ms(self.decode + t.resample + t.descriptors),
-            resample_ms: ms(t.resample),
             inference_ms: self.segments_ms() + links.iter().map(Link::inference_ms).sum::<f64>(),
             inferred: self.classified + links.iter().map(Link::classified).sum::<u32>(),
         }

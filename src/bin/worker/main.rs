@@ -20,7 +20,6 @@ mod worker {
 
     use js_sys::{Array, Reflect, Uint8Array};
     use musicat::analyze::SegmentChooser;
-    use musicat::audio::Chunk;
     use musicat::model::backbone::BackboneCache;
     use musicat::model::runner::Activation;
     use musicat::share::{Assigned, Dispatch, Share};
@@ -197,36 +196,47 @@ mod worker {
         *dispatch.borrow_mut() = Dispatch::new(links.len(), work.analyzer.segment_hops_s());
         work.start(rate)?;
         for link in links.iter_mut() {
-            link.send(&RelayMessage::Start { rate, announced_s }, None)?;
+            link.send(&RelayMessage::Start { announced_s }, None)?;
         }
-        // Decoded packets, oldest first; the first `relayed` of them have been relayed (and their
-        // segments decided), so the leader may analyse them. Used packets are reused.
+        // Decoded packets, resampled, oldest first; the first `relayed` of them have been relayed
+        // (and their segments decided), so the leader may analyse them. Used packets are reused.
         let mut queue: VecDeque<Packet> = VecDeque::new();
         let mut spare: Vec<Packet> = Vec::new();
         let (mut relayed, mut queued_samples, mut analysed_samples, mut caught_up) = (0, 0, 0, 0);
-        let mut block: Vec<f32> = Vec::with_capacity(2 * BLOCK_SAMPLES);
+        // The block being gathered: per feature configuration, its resampled samples; and the
+        // decoded samples behind them.
+        let mut block: Vec<Vec<f32>> = Vec::new();
+        let mut block_samples = 0;
         let mut ended = false;
         loop {
             // Feed the followers first: decode while one of them has little waiting.
             let hungry = links.iter().any(|l| l.backlog() < AHEAD_BLOCKS);
             if !ended && (relayed == 0 || hungry) && queued_samples < MAX_QUEUED_SAMPLES {
                 let chunk = timed(&mut work.decode, || stream.next_packet()).map_err(|e| e.to_string())?;
+                let mut packet = spare.pop().unwrap_or_default();
                 match chunk {
                     Some(chunk) => {
-                        let mut packet = spare.pop().unwrap_or_default();
                         packet.fill(chunk);
-                        block.extend_from_slice(&packet.mono);
-                        queued_samples += packet.mono.len();
-                        queue.push_back(packet);
+                        work.analyzer.resample(&packet.mono, &mut packet.resampled);
                     }
-                    None => ended = true,
+                    None => {
+                        ended = true;
+                        packet.flushed();
+                        work.analyzer.flush_resamplers(&mut packet.resampled);
+                    }
                 }
+                block.resize_with(packet.resampled.len(), Vec::new);
+                block.iter_mut().zip(&packet.resampled).for_each(|(b, r)| b.extend_from_slice(r));
+                block_samples += packet.mono.len();
+                queued_samples += packet.mono.len();
+                queue.push_back(packet);
                 let decoded_s = stream.decoded_seconds();
-                if block.len() >= BLOCK_SAMPLES || (ended && !block.is_empty()) {
+                if block_samples >= BLOCK_SAMPLES || ended {
                     dispatch.borrow_mut().decide_until(decoded_s);
                     relay(links, &block, decoded_s, &dispatch, &mut work.waiting).await?;
                     dispatch.borrow_mut().balance(work.costs(links));
-                    block.clear();
+                    block.iter_mut().for_each(Vec::clear);
+                    block_samples = 0;
                     relayed = queue.len();
                 }
                 if ended {
@@ -251,7 +261,7 @@ mod worker {
             relayed -= 1;
             queued_samples -= packet.mono.len();
             analysed_samples += packet.mono.len();
-            work.push(packet.chunk())?;
+            work.push_resampled(&packet.resampled, packet.chunk())?;
             spare.push(packet);
             work.progress(analysed_samples as f64 / rate as f64, announced_s);
             if analysed_samples - caught_up >= HEAR_EVERY_BLOCKS * BLOCK_SAMPLES {
@@ -266,7 +276,7 @@ mod worker {
     /// takes note of how far behind each is, and waits while one is much too far behind.
     async fn relay(
         links: &mut [Link],
-        block: &[f32],
+        block: &[Vec<f32>],
         decoded_s: f64,
         dispatch: &RefCell<Dispatch>,
         waiting: &mut Duration,
@@ -312,17 +322,17 @@ mod worker {
         };
         let mut work = Job::new(job, &models, Some(chooser), false);
         let mut announced = None;
-        let mut samples = Vec::with_capacity(BLOCK_SAMPLES);
+        let mut samples: Vec<Vec<f32>> = Vec::new();
         loop {
             let message = waited(&mut work.waiting, link.next(&mut samples)).await.ok_or_else(relay::abandoned)??;
             match message {
-                RelayMessage::Start { rate, announced_s } => {
-                    work.start(rate)?;
+                RelayMessage::Start { announced_s } => {
+                    work.start_resampled()?;
                     announced = announced_s;
                 }
                 RelayMessage::Samples { decoded_s, assigned } => {
                     mine.borrow_mut().add(share.index, &assigned);
-                    work.push(Chunk::mono(&samples))?;
+                    work.push_resampled(&samples, None)?;
                     let taken = RelayMessage::Taken { inference_ms: work.segments_ms(), classified: work.classified };
                     link.send(&taken, None)?;
                     work.progress(decoded_s, announced);

@@ -1,7 +1,7 @@
-//! A file split over several workers is decoded once: the worker on share 0 relays the decoded
-//! mono samples, in blocks, to the workers on the other shares through `MessagePort`s, and waits
-//! for their acknowledgements so that only a few blocks are ever in flight (a 1-hour file is not
-//! held twice in memory). The page abandons a job on every port when one of its shares fails.
+//! A file split over several workers is decoded and resampled once: the worker on share 0
+//! relays the samples, resampled for each feature configuration, in blocks, to the workers on
+//! the other shares through `MessagePort`s, and waits for their acknowledgements so that only a
+//! few blocks are ever in flight (a 1-hour file is not held twice in memory). The page abandons a job on every port when one of its shares fails.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageChannel, MessageEvent, MessagePort};
 
-/// Samples per relayed block (1.5 s at 44.1 kHz).
+/// Decoded samples per relayed block (1.5 s at 44.1 kHz).
 pub const BLOCK_SAMPLES: usize = 65_536;
 /// Blocks a follower may have received but not yet analysed before the leader waits.
 const MAX_IN_FLIGHT: u32 = 32;
@@ -25,11 +25,12 @@ const MAX_IN_FLIGHT: u32 = 32;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RelayMessage {
-    /// The track starts at `rate` Hz; its announced length, if the file tells it.
-    Start { rate: u32, announced_s: Option<f64> },
-    /// A block of mono samples (a transferred `Float32Array` in the message's `samples`); the
-    /// leader has decoded `decoded_s` seconds so far, and gave the followers the `assigned`
-    /// segments since the last block (those that start within the samples relayed so far).
+    /// The track starts; its announced length, if the file tells it.
+    Start { announced_s: Option<f64> },
+    /// A block of samples (the message's `samples`: one transferred `Float32Array` per feature
+    /// configuration, at its rate); the leader has decoded `decoded_s` seconds so far, and gave
+    /// the followers the `assigned` segments since the last block (those that start within the
+    /// samples relayed so far).
     Samples { decoded_s: f64, assigned: Vec<Assignment> },
     /// The track ended, `decoded_s` seconds long; the last segments given to the followers.
     End { decoded_s: f64, assigned: Vec<Assignment> },
@@ -96,17 +97,22 @@ impl Link {
         }
     }
 
-    /// Sends `message`, with `samples` (copied into a transferred `Float32Array`) if given.
-    pub fn send(&mut self, message: &RelayMessage, samples: Option<&[f32]>) -> Result<(), String> {
+    /// Sends `message`, with `samples` (one array per feature configuration, each copied into a
+    /// transferred `Float32Array`) if given.
+    pub fn send(&mut self, message: &RelayMessage, samples: Option<&[Vec<f32>]>) -> Result<(), String> {
         let failed = || "cannot relay the samples".to_string();
         let message = message.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|_| failed())?;
         let value = js_sys::Object::new();
         Reflect::set(&value, &"message".into(), &message).map_err(|_| failed())?;
         let transfer = Array::new();
         if let Some(samples) = samples {
-            let array = Float32Array::from(samples);
-            transfer.push(&array.buffer());
-            Reflect::set(&value, &"samples".into(), &array).map_err(|_| failed())?;
+            let arrays = Array::new();
+            for group in samples {
+                let array = Float32Array::from(group.as_slice());
+                transfer.push(&array.buffer());
+                arrays.push(&array);
+            }
+            Reflect::set(&value, &"samples".into(), &arrays).map_err(|_| failed())?;
             self.sent += 1;
         }
         self.port
@@ -114,15 +120,20 @@ impl Link {
             .map_err(|_| "cannot relay the samples to the other worker".to_string())
     }
 
-    /// The next message, its samples (if any) copied into `samples`; `None` once the job is
-    /// abandoned.
-    pub async fn next(&mut self, samples: &mut Vec<f32>) -> Option<Result<RelayMessage, String>> {
+    /// The next message, its samples (if any) copied into `samples`, one vector per feature
+    /// configuration; `None` once the job is abandoned.
+    pub async fn next(&mut self, samples: &mut Vec<Vec<f32>>) -> Option<Result<RelayMessage, String>> {
         let data = self.incoming.next().await?;
-        samples.clear();
-        if let Some(array) = Reflect::get(&data, &"samples".into()).ok().and_then(|s| s.dyn_into::<Float32Array>().ok())
-        {
-            samples.resize(array.length() as usize, 0.0);
-            array.copy_to(samples);
+        samples.iter_mut().for_each(Vec::clear);
+        if let Some(arrays) = Reflect::get(&data, &"samples".into()).ok().and_then(|s| s.dyn_into::<Array>().ok()) {
+            samples.resize_with(arrays.length() as usize, Vec::new);
+            for (array, group) in arrays.iter().zip(samples.iter_mut()) {
+                let Ok(array) = array.dyn_into::<Float32Array>() else {
+                    return Some(Err("unreadable samples from the other worker".to_string()));
+                };
+                group.resize(array.length() as usize, 0.0);
+                array.copy_to(group);
+            }
         }
         Some(read(&data))
     }
