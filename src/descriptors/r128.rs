@@ -31,6 +31,8 @@ pub struct R128Meter {
     states: Vec<[f64; 4]>,
     /// Per channel: the weight of its energy (ITU-R BS.1770 channel map), 0 for unused channels.
     weights: Vec<f64>,
+    /// The channels with a weight.
+    used: Vec<usize>,
     /// Frames per 100-ms stretch (`(rate + 5) / 10`, as `ebur128`).
     stretch: usize,
     /// Frames of the current stretch so far, and its energy per channel.
@@ -62,6 +64,7 @@ impl R128Meter {
             b,
             a,
             states: vec![[0.0; 4]; channels],
+            used: (0..channels).filter(|&c| weights[c] != 0.0).collect(),
             weights,
             stretch: (rate as usize + 5) / 10,
             filled: 0,
@@ -94,26 +97,34 @@ impl R128Meter {
         self.states.iter_mut().flatten().filter(|v| v.abs() < f64::MIN_POSITIVE).for_each(|v| *v = 0.0);
     }
 
-    /// Filters whole frames into the current stretch's energies, channel by channel, the state
-    /// in registers and the newest state term subtracted last (the recursion's critical path is
-    /// then one multiply and one subtraction per sample).
+    /// Filters whole frames into the current stretch's energies, two channels at a time so that
+    /// their recursions run side by side, the newest state term subtracted last (the critical
+    /// path is then one multiply and one subtraction per sample).
     fn filter(&mut self, interleaved: &[f32]) {
+        for i in (0..self.used.len()).step_by(2) {
+            match self.used.get(i + 1) {
+                Some(&b) => self.filter_channels([self.used[i], b], interleaved),
+                None => self.filter_channels([self.used[i]], interleaved),
+            }
+        }
+    }
+
+    fn filter_channels<const N: usize>(&mut self, channels: [usize; N], interleaved: &[f32]) {
         let ([b0, b1, b2, b3, b4], [_, a1, a2, a3, a4]) = (self.b, self.a);
-        let channels = self.states.len();
-        for (c, (state, sum)) in self.states.iter_mut().zip(&mut self.sums).enumerate() {
-            if self.weights[c] == 0.0 {
-                continue;
-            }
-            let [mut s1, mut s2, mut s3, mut s4] = *state;
-            let mut energy = *sum;
-            for &x in interleaved.iter().skip(c).step_by(channels) {
-                let s0 = (x as f64 - a4 * s4 - a3 * s3 - a2 * s2) - a1 * s1;
+        let mut states = channels.map(|c| self.states[c]);
+        let mut energies = channels.map(|c| self.sums[c]);
+        for frame in interleaved.chunks_exact(self.states.len()) {
+            for ((&c, state), energy) in channels.iter().zip(&mut states).zip(&mut energies) {
+                let [s1, s2, s3, s4] = *state;
+                let s0 = (frame[c] as f64 - a4 * s4 - a3 * s3 - a2 * s2) - a1 * s1;
                 let y = b0 * s0 + b1 * s1 + b2 * s2 + b3 * s3 + b4 * s4;
-                (s4, s3, s2, s1) = (s3, s2, s1, s0);
-                energy += y * y;
+                *state = [s0, s1, s2, s3];
+                *energy += y * y;
             }
-            *state = [s1, s2, s3, s4];
-            *sum = energy;
+        }
+        for ((&c, state), energy) in channels.iter().zip(states).zip(energies) {
+            self.states[c] = state;
+            self.sums[c] = energy;
         }
     }
 
