@@ -95,7 +95,6 @@ struct FeatureGroup<'m> {
     tasks: Vec<TaskState<'m>>,
     segmenter: Segmenter,
     resampler: Option<StreamResampler>,
-    resampled: Vec<f32>,
     inputs: Vec<f32>,
     /// Segments per model call.
     batch_size: usize,
@@ -117,6 +116,8 @@ pub struct Analyzer<'m> {
     segments: Option<SegmentChooser<'m>>,
     descriptors: Option<DescriptorAnalyzer>,
     times: StageTimes,
+    /// Per feature configuration, the current packet's samples at its rate.
+    resampled: Vec<Vec<f32>>,
 }
 
 impl<'m> Analyzer<'m> {
@@ -146,7 +147,6 @@ impl<'m> Analyzer<'m> {
                         tasks: vec![state],
                         segmenter: Segmenter::new(params.segment_samples(), params.segment_hop_samples()),
                         resampler: None,
-                        resampled: Vec::new(),
                         batch_size: batch_size(),
                         batch: Vec::with_capacity(batch_size()),
                         probabilities: Vec::new(),
@@ -156,7 +156,7 @@ impl<'m> Analyzer<'m> {
                 }
             }
         }
-        Self { groups, segments: None, descriptors: None, times: StageTimes::default() }
+        Self { groups, segments: None, descriptors: None, times: StageTimes::default(), resampled: Vec::new() }
     }
 
     /// Also computes each track's [`Descriptors`](crate::report::Descriptors) (tempo, key,
@@ -246,16 +246,11 @@ impl<'m> Analyzer<'m> {
 
     /// Adds the track's next decoded packet.
     pub fn push(&mut self, chunk: Chunk<'_>, on_mel: &mut dyn FnMut(MelSegment<'_>)) -> Result<(), AnalyzeError> {
-        for (g, group) in self.groups.iter_mut().enumerate() {
-            let mut chosen = |k: usize| self.segments.as_mut().is_none_or(|choose| choose(g, k));
-            let mut resampled = std::mem::take(&mut group.resampled);
-            group.resample(chunk.mono, &mut resampled, &mut self.times);
-            let taken = group.segment(Some(&resampled), &mut self.times, on_mel, &mut chosen);
-            group.resampled = resampled;
-            taken?;
-        }
-        self.describe(Some(chunk));
-        Ok(())
+        let mut resampled = std::mem::take(&mut self.resampled);
+        self.resample(chunk.mono, &mut resampled);
+        let pushed = self.push_resampled(&resampled, Some(chunk), on_mel);
+        self.resampled = resampled;
+        pushed
     }
 
     /// The first half of [`Analyzer::push`], for a caller that hands the samples on before
@@ -318,16 +313,15 @@ impl<'m> Analyzer<'m> {
         duration_s: f64,
         on_mel: &mut dyn FnMut(MelSegment<'_>),
     ) -> Result<TrackReport, AnalyzeError> {
+        let mut resampled = std::mem::take(&mut self.resampled);
+        self.flush_resamplers(&mut resampled);
+        let flushed = self.push_resampled(&resampled, None, on_mel);
+        self.resampled = resampled;
+        flushed?;
         for (g, group) in self.groups.iter_mut().enumerate() {
             let mut chosen = |k: usize| self.segments.as_mut().is_none_or(|choose| choose(g, k));
-            let mut resampled = std::mem::take(&mut group.resampled);
-            group.flush(&mut resampled, &mut self.times);
-            let finished = group.segment(Some(&resampled), &mut self.times, on_mel, &mut chosen).and_then(|()| {
-                group.segment(None, &mut self.times, on_mel, &mut chosen)?;
-                group.run_batch(&mut self.times)
-            });
-            group.resampled = resampled;
-            finished?;
+            group.segment(None, &mut self.times, on_mel, &mut chosen)?;
+            group.run_batch(&mut self.times)?;
         }
         let mut report = self.report(duration_s)?;
         if let Some(descriptors) = self.descriptors.as_mut() {

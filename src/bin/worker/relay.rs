@@ -1,7 +1,8 @@
 //! A file split over several workers is decoded and resampled once: the worker on share 0
 //! relays the samples, resampled for each feature configuration, in blocks, to the workers on
 //! the other shares through `MessagePort`s, and waits for their acknowledgements so that only a
-//! few blocks are ever in flight (a 1-hour file is not held twice in memory). The page abandons a job on every port when one of its shares fails.
+//! few blocks are ever in flight (a 1-hour file is not held twice in memory). The page abandons
+//! a job on every port when one of its shares fails.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
