@@ -1,5 +1,6 @@
 //! Per-operator time of an ONNX model in tract (default: the shipped musicnn backbone), to see
-//! which operators dominate inference: `cargo run --release --example backbone_profile [ONNX] [BATCH]`.
+//! which operators dominate inference: `cargo run --release --example backbone_profile [ONNX] [BATCH]`;
+//! in WebAssembly, built for wasm32-wasip1 and run under node with `bench/wasi.mjs`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -24,7 +25,11 @@ fn main() -> TractResult<()> {
     })
     .into();
     let mut state = tract_onnx::tract_core::plan::SimpleState::new(&plan)?;
-    state.run(tvec!(input.clone().into()))?; // warm-up
+    // Warm-up: in WebAssembly (wasm32-wasip1 under node) the engine's optimising compiler
+    // replaces the baseline code only after a while.
+    for _ in 0..20 {
+        state.run(tvec!(input.clone().into()))?;
+    }
     let runs = 5;
     let mut per_node: BTreeMap<String, (Duration, String)> = BTreeMap::new();
     let started = Instant::now();

@@ -37,6 +37,15 @@ echo "== prune_dead.py"
 "$venv/bin/python" "$here/prune_dead.py" "$here/../../models/backbone/musicnn_msd.onnx" "$parity_npz" \
     "$here/../../tests/reference/musicnn/conversion.json"
 
+# Same outputs, less work per patch: the dead channels' constants past their batch-norm chains, and
+# the two timbral convolutions through a DFT along frequency (each step checks itself against the
+# graph before it with onnxruntime and writes nothing on a mismatch).
+for step in fold_dead_chains fast_front_end; do
+    echo "== $step.py"
+    "$venv/bin/python" "$here/$step.py" "$here/../../models/backbone/musicnn_msd.onnx" "$parity_npz" \
+        "$here/../../tests/reference/musicnn/conversion.json"
+done
+
 echo "== make_tags_head.py"
 "$venv/bin/python" "$here/make_tags_head.py" "$here/../.."
 

@@ -9,25 +9,20 @@ parity patches (or random ones) and writes the pruned graph over the input.
 Usage: python prune_dead.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
 (CONVERSION.json: convert.py's record, updated with the pruned file's size, sha256 and op types.)
 """
-import hashlib
-import json
 import sys
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 from onnx import helper, numpy_helper
+
+from graph_edit import compare, links, record_rewrite, topologically_sorted, without_unused
 
 
 def main(path, parity=None, record=None):
     model = onnx.load(path)
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers = {}
-    for n in graph.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
+    producer, consumers = links(graph)
     new_nodes, new_inits, restored = [], [], []
     for conv in [n for n in graph.node if n.op_type == "Conv"]:
         cast = producer.get(conv.input[1])
@@ -77,72 +72,23 @@ def main(path, parity=None, record=None):
         print("no dead filters: nothing to do")
         return
     graph.initializer.extend(new_inits)
-    # Keep the graph topologically sorted: each new node goes right after what it reads.
-    nodes = list(graph.node) + new_nodes
-    placed, order, pending = set(i.name for i in graph.initializer) | set(i.name for i in graph.input), [], list(nodes)
-    while pending:
-        progress = False
-        for n in list(pending):
-            if all(i in placed or i == "" for i in n.input):
-                order.append(n)
-                placed.update(n.output)
-                pending.remove(n)
-                progress = True
-        if not progress:
-            raise SystemExit(f"cannot order nodes: {[n.name for n in pending]}")
-    del graph.node[:]
-    graph.node.extend(order)
+    topologically_sorted(graph, list(graph.node) + new_nodes)
     # Drop what nothing reads any more: the full-size weights and their casts.
-    outputs = {o.name for o in graph.output}
-    while True:
-        read = {i for n in graph.node for i in n.input} | outputs
-        unused = [n for n in graph.node if not any(o in read for o in n.output)]
-        if not unused:
-            break
-        for n in unused:
-            graph.node.remove(n)
-    used = {i for n in graph.node for i in n.input}
-    kept = [i for i in graph.initializer if i.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
+    without_unused(graph)
     onnx.checker.check_model(model)
 
-    before = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    after = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    if parity:
-        data = np.load(parity)
-        inputs = [data[k] for k in data.files if k.startswith("mel_")]
-    else:
-        inputs = [(np.random.RandomState(s).rand(3, 187, 96) * 4).astype(np.float32) for s in range(3)]
-    worst = {}
-    for x in inputs:
-        a = before.run(None, {"mel": x})
-        b = after.run(None, {"mel": x})
-        for out, u, v in zip(before.get_outputs(), a, b):
-            scale = max(1.0, float(np.abs(u).max()))
-            worst[out.name] = max(worst.get(out.name, 0.0), float(np.abs(u - v).max()) / scale)
     for name, live, total in restored:
         print(f"{name}: {live} of {total} filters live")
-    print("pruned vs original, max |difference| / max(1, |output|):", {k: f"{v:.1e}" for k, v in worst.items()})
+    worst = compare(onnx.load(path), model, "pruned vs original", parity)
     if max(worst.values()) > 1e-5:
         raise SystemExit("the pruned graph's outputs differ: not written")
     onnx.save(model, path)
     print(f"wrote {path}")
     if record:
-        with open(record) as f:
-            conversion = json.load(f)
-        with open(path, "rb") as f:
-            data = f.read()
-        conversion["onnx"].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                                  op_types=sorted({n.op_type for n in graph.node}))
-        conversion["pruned_dead_filters"] = {
+        record_rewrite(record, path, model, "pruned_dead_filters", {
             "live_of_total": {name: [live, total] for name, live, total in restored},
             "max_rel_diff_vs_unpruned": worst,
-        }
-        with open(record, "w") as f:
-            json.dump(conversion, f, indent=1)
-            f.write("\n")
-        print(f"updated {record}")
+        })
 
 
 if __name__ == "__main__":

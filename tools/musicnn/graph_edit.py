@@ -1,0 +1,105 @@
+"""What the rewrites of the converted musicnn graph share (prune_dead.py, fold_dead_chains.py,
+fast_front_end.py): node ordering, dropping what nothing reads, the onnxruntime comparison of a
+rewritten graph with the one before it, and the conversion record's update."""
+import hashlib
+import json
+import os
+
+import numpy as np
+import onnxruntime as ort
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCES = os.path.join(HERE, "..", "..", "tests", "reference", "musicnn")
+
+
+def links(graph):
+    """(producer of each tensor, consumers of each tensor) of the graph's nodes."""
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    return producer, consumers
+
+
+def topologically_sorted(graph, nodes):
+    """Replaces the graph's nodes with `nodes`, each placed after everything it reads."""
+    placed = set(i.name for i in graph.initializer) | set(i.name for i in graph.input)
+    order, pending = [], list(nodes)
+    while pending:
+        progress = False
+        for n in list(pending):
+            if all(i in placed or i == "" for i in n.input):
+                order.append(n)
+                placed.update(n.output)
+                pending.remove(n)
+                progress = True
+        if not progress:
+            raise SystemExit(f"cannot order nodes: {[n.name for n in pending]}")
+    del graph.node[:]
+    graph.node.extend(order)
+
+
+def without_unused(graph):
+    """Drops the nodes and initializers nothing reads any more, and the stale shape annotations."""
+    outputs = {o.name for o in graph.output}
+    while True:
+        read = {i for n in graph.node for i in n.input} | outputs
+        unused = [n for n in graph.node if not any(o in read for o in n.output)]
+        if not unused:
+            break
+        for n in unused:
+            graph.node.remove(n)
+    used = {i for n in graph.node for i in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    del graph.value_info[:]
+
+
+def patches(parity=None):
+    """Input patches to compare graphs on: convert.py's parity patches when given, else the ones
+    stored with the parity references in tests/reference/musicnn/; and three random batches."""
+    found = []
+    if parity:
+        data = np.load(parity)
+        found += [data[k] for k in data.files if k.startswith("mel_")]
+    else:
+        for name in sorted(os.listdir(REFERENCES)):
+            if name.endswith(".json"):
+                with open(os.path.join(REFERENCES, name)) as f:
+                    rep = json.load(f).get("audio_rep")
+                if rep and "values" in rep:
+                    values = np.asarray(rep["values"], np.float32)
+                    found += [values[s:s + 187][None] for s in range(0, len(values) - 186, 187)]
+    rng = np.random.RandomState(0)
+    return found + [(rng.rand(3, 187, 96) * 4).astype(np.float32) for _ in range(3)]
+
+
+def compare(before, after, label, parity=None):
+    """Max |difference| / max(1, |output|) per output of two ONNX models (onnxruntime), printed."""
+    sessions = [ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]) for m in (before, after)]
+    worst, inputs = {}, patches(parity)
+    for x in inputs:
+        a, b = (s.run(None, {"mel": x}) for s in sessions)
+        for out, u, v in zip(sessions[0].get_outputs(), a, b):
+            scale = max(1.0, float(np.abs(u).max()))
+            worst[out.name] = max(worst.get(out.name, 0.0), float(np.abs(u - v).max()) / scale)
+    print(f"{label}, on {sum(len(x) for x in inputs)} patches, max |difference| / max(1, |output|):",
+          {k: f"{v:.1e}" for k, v in worst.items()})
+    return worst
+
+
+def record_rewrite(record, path, model, key, value):
+    """Updates convert.py's record with the written file's size, hash and op types, and `key`."""
+    with open(record) as f:
+        conversion = json.load(f)
+    with open(path, "rb") as f:
+        data = f.read()
+    conversion["onnx"].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                              op_types=sorted({n.op_type for n in model.graph.node}))
+    conversion[key] = value
+    with open(record, "w") as f:
+        json.dump(conversion, f, indent=1)
+        f.write("\n")
+    print(f"updated {record}")
