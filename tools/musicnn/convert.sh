@@ -37,10 +37,10 @@ echo "== prune_dead.py"
 "$venv/bin/python" "$here/prune_dead.py" "$here/../../models/backbone/musicnn_msd.onnx" "$parity_npz" \
     "$here/../../tests/reference/musicnn/conversion.json"
 
-# Same outputs, less work per patch: the dead channels' constants past their batch-norm chains, and
-# the two timbral convolutions through a DFT along frequency (each step checks itself against the
-# graph before it with onnxruntime and writes nothing on a mismatch).
-for step in fold_dead_chains fast_front_end; do
+# Same outputs, less work per patch: the dead channels' constants past their batch-norm chains, the
+# two timbral convolutions through a DFT along frequency, the max and mean over time as pooling (each
+# step checks itself against the graph before it with onnxruntime and writes nothing on a mismatch).
+for step in fold_dead_chains fast_front_end pool_over_time; do
     echo "== $step.py"
     "$venv/bin/python" "$here/$step.py" "$here/../../models/backbone/musicnn_msd.onnx" "$parity_npz" \
         "$here/../../tests/reference/musicnn/conversion.json"
