@@ -143,6 +143,14 @@ impl DescriptorAnalyzer {
     }
 }
 
+/// `a.max(b)` for an `a` that is never NaN, as one comparison: in WebAssembly `f32::max` is a call
+/// into libm (its NaN rule has no instruction there), made per sample by the meters. A NaN `b`
+/// gives `a`, as `f32::max` does.
+#[inline]
+pub(crate) fn larger(a: f32, b: f32) -> f32 {
+    if b > a { b } else { a }
+}
+
 /// The tempo the tracked beats keep on average (least-squares slope of beat time over beat
 /// number, finer than the tempogram's whole-frame lags), or the tempogram's tempo when there are
 /// too few beats or they keep another tempo (a tracker that locked onto another octave).

@@ -2,6 +2,7 @@
 //! (`onset_strength(aggregate=np.median)`): the median over 128 mel bands of the positive change
 //! in decibels from one frame to the next.
 
+use super::larger;
 use crate::features::mel::{AMIN, MelFilterbank};
 
 /// Mel bands of the onset detector (librosa's default).
@@ -61,8 +62,8 @@ impl OnsetDetector {
     pub fn push(&mut self, power: &[f32]) {
         self.filterbank.apply(power, &mut self.current, 1);
         for v in &mut self.current {
-            *v = 10.0 * v.max(AMIN).log10();
-            self.max_db = self.max_db.max(*v);
+            *v = 10.0 * larger(AMIN, *v).log10();
+            self.max_db = larger(self.max_db, *v);
         }
         if self.holding {
             self.held.extend_from_slice(&self.current);
@@ -99,7 +100,7 @@ impl OnsetDetector {
         let floor = self.max_db - TOP_DB;
         if self.frames > 0 {
             for ((r, c), p) in self.rises.iter_mut().zip(frame).zip(&self.previous) {
-                *r = (c.max(floor) - p.max(floor)).max(0.0);
+                *r = larger(0.0, larger(floor, *c) - larger(floor, *p));
             }
             self.envelope.push(median(&mut self.rises));
         }

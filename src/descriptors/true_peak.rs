@@ -3,6 +3,8 @@
 //! same values as its `Mode::TRUE_PEAK`, but skipping every stretch of samples too small to raise
 //! the peak found so far: most of a track, where `ebur128` interpolates every sample.
 
+use super::larger;
+
 /// Interpolation filter length over all phases (the `ebur128` crate's `TAPS`).
 const TAPS: usize = 48;
 /// Output positions per stretch tested against the peak so far (at least `TAPS / 2 - 1`, so a
@@ -72,11 +74,11 @@ impl PeakMeter {
     /// latter only as far as it exceeds `peak`, the channel's peak so far).
     fn scan(&self, line: &[f32], history: usize, mut peak: f32) -> (f32, f32) {
         let (mut sample_peak, mut true_peak) = (0.0f32, 0.0f32);
-        let mut previous_max = line[..history].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let mut previous_max = line[..history].iter().fold(0.0f32, |m, v| larger(m, v.abs()));
         let mut start = history;
         while start < line.len() {
             let end = (start + STRETCH).min(line.len());
-            let stretch_max = line[start..end].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let stretch_max = line[start..end].iter().fold(0.0f32, |m, v| larger(m, v.abs()));
             sample_peak = sample_peak.max(stretch_max);
             peak = peak.max(stretch_max);
             if self.factor > 1 && stretch_max.max(previous_max) * self.gain > peak {
@@ -104,7 +106,7 @@ impl PeakMeter {
                     *output += x * h;
                 }
             }
-            largest = outputs[..factor].iter().fold(largest, |m, v| m.max(v.abs()));
+            largest = outputs[..factor].iter().fold(largest, |m, v| larger(m, v.abs()));
         }
         largest
     }
