@@ -38,9 +38,10 @@ echo "== prune_dead.py"
     "$here/../../tests/reference/musicnn/conversion.json"
 
 # Same outputs, less work per patch: the dead channels' constants past their batch-norm chains, the
-# two timbral convolutions through a DFT along frequency, the max and mean over time as pooling (each
-# step checks itself against the graph before it with onnxruntime and writes nothing on a mismatch).
-for step in fold_dead_chains fast_front_end pool_over_time; do
+# two timbral convolutions through a DFT along frequency, the max and mean over time as pooling, the
+# 128-tap temporal convolution as a Toeplitz product (each step checks itself against the graph
+# before it with onnxruntime and writes nothing on a mismatch).
+for step in fold_dead_chains fast_front_end pool_over_time temporal_toeplitz; do
     echo "== $step.py"
     "$venv/bin/python" "$here/$step.py" "$here/../../models/backbone/musicnn_msd.onnx" "$parity_npz" \
         "$here/../../tests/reference/musicnn/conversion.json"
