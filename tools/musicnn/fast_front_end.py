@@ -21,15 +21,14 @@ patches and on random ones (max |difference| / max(1, |output|) <= 1e-5),
 else nothing is written. Run by convert.sh after prune_dead.py.
 
 Usage: python fast_front_end.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
-(PARITY.npz: convert.py's parity patches; without it, the patches stored in tests/reference/musicnn/.)
+(as every rewrite step: see graph_edit.apply)
 """
 import sys
 
 import numpy as np
-import onnx
 from onnx import helper, numpy_helper
 
-from graph_edit import compare, links, record_rewrite, topologically_sorted, without_unused
+from graph_edit import apply, links, replace_nodes
 
 
 def timbral_convolutions(graph, inits, producer, consumers):
@@ -61,7 +60,7 @@ def rewrite(model):
     producer, consumers = links(graph)
     found = timbral_convolutions(graph, inits, producer, consumers)
     if not found:
-        raise SystemExit("no timbral convolution found: nothing to do")
+        return None
     source = found[0][0].input[0]
     if any(conv.input[0] != source for conv, *_ in found):
         raise SystemExit("the timbral convolutions read different inputs")
@@ -133,29 +132,10 @@ def rewrite(model):
                              [pool.output[0]], name=f"{name}_biased"),
         ]
         removed.update([conv.name, pool.name])
-    graph.initializer.extend(new_inits)
-    topologically_sorted(graph, [n for n in graph.node if n.name not in removed] + new_nodes)
-    without_unused(graph)
-    onnx.checker.check_model(model)
-    return [(conv.name, weights.shape) for conv, _, weights, _, _ in found]
+    replace_nodes(model, removed, new_nodes, new_inits)
+    return {"convolutions": {conv.name: list(weights.shape) for conv, _, weights, _, _ in found}}
 
-
-def main(path, parity=None, record=None):
-    original = onnx.load(path)
-    model = onnx.load(path)
-    rewritten = rewrite(model)
-    print(f"rewritten through a DFT along frequency: {rewritten}")
-    worst = compare(original, model, "vs the direct convolutions", parity)
-    if max(worst.values()) > 1e-5:
-        raise SystemExit("the rewritten graph's outputs differ: not written")
-    onnx.save(model, path)
-    print(f"wrote {path}")
-    if record:
-        record_rewrite(record, path, model, "timbral_convolutions_through_dft", {
-            "convolutions": {name: list(shape) for name, shape in rewritten},
-            "max_rel_diff_vs_direct": worst,
-        })
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    apply(rewrite, "timbral_convolutions_through_dft", sys.argv[1:])

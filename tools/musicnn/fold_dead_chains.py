@@ -6,15 +6,14 @@ onnxruntime on the parity patches and on random ones (max |difference| /
 max(1, |output|) <= 1e-5), else nothing is written. Run by convert.sh after prune_dead.py.
 
 Usage: python fold_dead_chains.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
-(PARITY.npz: convert.py's parity patches; without it, the patches stored in tests/reference/musicnn/.)
+(as every rewrite step: see graph_edit.apply)
 """
 import sys
 
 import numpy as np
-import onnx
 from onnx import helper, numpy_helper
 
-from graph_edit import compare, links, record_rewrite, topologically_sorted, without_unused
+from graph_edit import apply, links, replace_nodes
 
 
 def per_channel(value, rank, channels):
@@ -26,8 +25,7 @@ def per_channel(value, rank, channels):
     return value.reshape(channels)
 
 
-def main(path, parity=None, record=None):
-    model = onnx.load(path)
+def rewrite(model):
     graph = model.graph
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     producer, consumers = links(graph)
@@ -102,26 +100,11 @@ def main(path, parity=None, record=None):
         removed.update([gather.name, concat.name, dead_add.name, dead_mul.name, dead_slice.name])
         folded.append((name, len(live), channels, [n.op_type for n, _ in chain]))
     if not folded:
-        print("no chain after a restore of dead channels: nothing to do")
-        return
-    original = onnx.load(path)
-    graph.initializer.extend(new_inits)
-    topologically_sorted(graph, [n for n in graph.node if n.name not in removed] + new_nodes)
-    without_unused(graph)
-    onnx.checker.check_model(model)
-    for name, live, channels, ops in folded:
-        print(f"{name}: {'+'.join(ops)} on {live} of {channels} channels")
-    worst = compare(original, model, "vs the chains on every channel", parity)
-    if max(worst.values()) > 1e-5:
-        raise SystemExit("the folded graph's outputs differ: not written")
-    onnx.save(model, path)
-    print(f"wrote {path}")
-    if record:
-        record_rewrite(record, path, model, "dead_channels_past_their_chains", {
-            "live_of_total": {name: [live, channels] for name, live, channels, _ in folded},
-            "max_rel_diff_vs_unfolded": worst,
-        })
+        return None
+    replace_nodes(model, removed, new_nodes, new_inits)
+    return {"live_of_total": {name: [live, channels] for name, live, channels, _ in folded},
+            "chains": {name: "+".join(ops) for name, _, _, ops in folded}}
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    apply(rewrite, "dead_channels_past_their_chains", sys.argv[1:])

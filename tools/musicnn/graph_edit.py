@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,6 +58,16 @@ def without_unused(graph):
     del graph.value_info[:]
 
 
+def replace_nodes(model, removed, new_nodes, new_inits):
+    """Swaps the nodes named in `removed` for `new_nodes` (with their initializers `new_inits`), keeps
+    the graph sorted, drops what nothing reads any more, and checks the model."""
+    graph = model.graph
+    graph.initializer.extend(new_inits)
+    topologically_sorted(graph, [n for n in graph.node if n.name not in removed] + new_nodes)
+    without_unused(graph)
+    onnx.checker.check_model(model)
+
+
 def patches(parity=None):
     """Input patches to compare graphs on: convert.py's parity patches when given, else the ones
     stored with the parity references in tests/reference/musicnn/; and three random batches."""
@@ -90,15 +101,33 @@ def compare(before, after, label, parity=None):
     return worst
 
 
-def record_rewrite(record, path, model, key, value):
-    """Updates convert.py's record with the written file's size, hash and op types, and `key`."""
+def apply(rewrite, key, argv):
+    """The command line of every rewrite step: MODEL.onnx [PARITY.npz [CONVERSION.json]] (PARITY.npz:
+    convert.py's parity patches; without it, the patches stored in tests/reference/musicnn/).
+    `rewrite(model)` changes the model in place and returns what it did (a dict, printed and recorded
+    under `key` in CONVERSION.json), or None when there is nothing to do. The rewritten graph's outputs
+    must stay within 1e-5 of the largest value of the graph before (onnxruntime), else nothing is written."""
+    path, parity, record = (list(argv) + [None, None])[:3]
+    original, model = onnx.load(path), onnx.load(path)
+    done = rewrite(model)
+    if done is None:
+        print(f"{key}: nothing to do")
+        return
+    print(f"{key}: {done}")
+    worst = compare(original, model, f"{key} vs the graph before", parity)
+    if max(worst.values()) > 1e-5:
+        raise SystemExit(f"{key}: the rewritten graph's outputs differ: not written")
+    onnx.save(model, path)
+    print(f"wrote {path}")
+    if not record:
+        return
     with open(record) as f:
         conversion = json.load(f)
     with open(path, "rb") as f:
         data = f.read()
     conversion["onnx"].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
                               op_types=sorted({n.op_type for n in model.graph.node}))
-    conversion[key] = value
+    conversion[key] = dict(done, max_rel_diff_vs_before=worst)
     with open(record, "w") as f:
         json.dump(conversion, f, indent=1)
         f.write("\n")

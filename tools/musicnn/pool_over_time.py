@@ -8,15 +8,14 @@ with onnxruntime on the parity patches and on random ones (max |difference| / ma
 1e-5), else nothing is written. Run by convert.sh after fast_front_end.py.
 
 Usage: python pool_over_time.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
-(PARITY.npz: convert.py's parity patches; without it, the patches stored in tests/reference/musicnn/.)
+(as every rewrite step: see graph_edit.apply)
 """
 import sys
 
 import numpy as np
-import onnx
 from onnx import helper, numpy_helper, shape_inference
 
-from graph_edit import compare, record_rewrite, topologically_sorted, without_unused
+from graph_edit import apply, replace_nodes
 
 POOLS = {"ReduceMax": "MaxPool", "ReduceMean": "AveragePool"}
 
@@ -50,30 +49,11 @@ def rewrite(model):
         removed.add(name)
         rewritten.append((name, POOLS[reduce.op_type]))
     if not rewritten:
-        raise SystemExit("no reduction over time found: nothing to do")
-    graph.initializer.extend(new_inits)
-    topologically_sorted(graph, [n for n in graph.node if n.name not in removed] + new_nodes)
-    without_unused(graph)
-    onnx.checker.check_model(model)
-    return rewritten
+        return None
+    replace_nodes(model, removed, new_nodes, new_inits)
+    return {"nodes": dict(rewritten)}
 
-
-def main(path, parity=None, record=None):
-    original = onnx.load(path)
-    model = onnx.load(path)
-    rewritten = rewrite(model)
-    print(f"reductions over time as pooling: {rewritten}")
-    worst = compare(original, model, "vs the reductions", parity)
-    if max(worst.values()) > 1e-5:
-        raise SystemExit("the rewritten graph's outputs differ: not written")
-    onnx.save(model, path)
-    print(f"wrote {path}")
-    if record:
-        record_rewrite(record, path, model, "reductions_over_time_as_pooling", {
-            "nodes": dict(rewritten),
-            "max_rel_diff_vs_reductions": worst,
-        })
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    apply(rewrite, "reductions_over_time_as_pooling", sys.argv[1:])

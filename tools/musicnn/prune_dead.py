@@ -7,7 +7,7 @@ the graph is unchanged. Checks onnxruntime outputs of the pruned graph against t
 parity patches (or random ones) and writes the pruned graph over the input.
 
 Usage: python prune_dead.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
-(CONVERSION.json: convert.py's record, updated with the pruned file's size, sha256 and op types.)
+(as every rewrite step: see graph_edit.apply)
 """
 import sys
 
@@ -15,11 +15,10 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from graph_edit import compare, links, record_rewrite, topologically_sorted, without_unused
+from graph_edit import apply, links, replace_nodes
 
 
-def main(path, parity=None, record=None):
-    model = onnx.load(path)
+def rewrite(model):
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
     producer, consumers = links(graph)
@@ -69,27 +68,11 @@ def main(path, parity=None, record=None):
         ]
         restored.append((name, len(live), len(weights)))
     if not restored:
-        print("no dead filters: nothing to do")
-        return
-    graph.initializer.extend(new_inits)
-    topologically_sorted(graph, list(graph.node) + new_nodes)
-    # Drop what nothing reads any more: the full-size weights and their casts.
-    without_unused(graph)
-    onnx.checker.check_model(model)
-
-    for name, live, total in restored:
-        print(f"{name}: {live} of {total} filters live")
-    worst = compare(onnx.load(path), model, "pruned vs original", parity)
-    if max(worst.values()) > 1e-5:
-        raise SystemExit("the pruned graph's outputs differ: not written")
-    onnx.save(model, path)
-    print(f"wrote {path}")
-    if record:
-        record_rewrite(record, path, model, "pruned_dead_filters", {
-            "live_of_total": {name: [live, total] for name, live, total in restored},
-            "max_rel_diff_vs_unpruned": worst,
-        })
+        return None
+    # Drops, with the graph's sorting, what nothing reads any more: the full-size weights and their casts.
+    replace_nodes(model, set(), new_nodes, new_inits)
+    return {"live_of_total": {name: [live, total] for name, live, total in restored}}
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    apply(rewrite, "pruned_dead_filters", sys.argv[1:])

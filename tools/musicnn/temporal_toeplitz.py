@@ -14,7 +14,7 @@ ones; max |difference| / max(1, |output|) <= 1e-5, else nothing is written). Run
 after pool_over_time.py.
 
 Usage: python temporal_toeplitz.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
-(PARITY.npz: convert.py's parity patches; without it, the patches stored in tests/reference/musicnn/.)
+(as every rewrite step: see graph_edit.apply)
 """
 import sys
 
@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper, shape_inference
 
-from graph_edit import compare, links, record_rewrite, topologically_sorted, without_unused
+from graph_edit import apply, links, replace_nodes
 
 # A temporal convolution becomes a product when its kernel spans at least this share of the frames.
 MIN_SPAN = 0.6
@@ -92,30 +92,12 @@ def rewrite(model):
         removed.update([conv.name, pool.name])
         rewritten.append((name, filters, taps, frames))
     if not rewritten:
-        raise SystemExit("no temporal convolution spans enough frames: nothing to do")
-    graph.initializer.extend(new_inits)
-    topologically_sorted(graph, [n for n in graph.node if n.name not in removed] + new_nodes)
-    without_unused(graph)
-    onnx.checker.check_model(model)
-    return rewritten
+        return None
+    replace_nodes(model, removed, new_nodes, new_inits)
+    return {"convolutions": {name: {"filters": filters, "taps": taps, "frames": frames}
+                             for name, filters, taps, frames in rewritten}}
 
-
-def main(path, parity=None, record=None):
-    original = onnx.load(path)
-    model = onnx.load(path)
-    rewritten = rewrite(model)
-    print(f"as a product with a Toeplitz matrix (name, filters, taps, frames): {rewritten}")
-    worst = compare(original, model, "vs the convolution", parity)
-    if max(worst.values()) > 1e-5:
-        raise SystemExit("the rewritten graph's outputs differ: not written")
-    onnx.save(model, path)
-    print(f"wrote {path}")
-    if record:
-        record_rewrite(record, path, model, "long_temporal_convolutions_as_toeplitz_products", {
-            "convolutions": {name: [filters, taps, frames] for name, filters, taps, frames in rewritten},
-            "max_rel_diff_vs_convolution": worst,
-        })
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    apply(rewrite, "long_temporal_convolutions_as_toeplitz_products", sys.argv[1:])
