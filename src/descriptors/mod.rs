@@ -170,3 +170,16 @@ fn refined_bpm(beat_frames: &[usize], tempogram_bpm: f64, frame_rate: f64) -> f6
     let bpm = 60.0 * frame_rate / (covariance / variance);
     if (bpm / tempogram_bpm - 1.0).abs() < 0.06 { bpm } else { tempogram_bpm }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::larger;
+
+    #[test]
+    fn larger_is_f32_max_for_numbers_and_keeps_the_first_against_a_nan() {
+        for (a, b) in [(0.0, 1.0), (1.0, 0.0), (-3.0, -2.0), (2.5, 2.5), (f32::NEG_INFINITY, -1e30)] {
+            assert_eq!(larger(a, b), a.max(b));
+        }
+        assert_eq!(larger(1.0, f32::NAN), 1.0f32.max(f32::NAN));
+    }
+}
