@@ -246,9 +246,22 @@ impl<'m> Analyzer<'m> {
 
     /// Adds the track's next decoded packet.
     pub fn push(&mut self, chunk: Chunk<'_>, on_mel: &mut dyn FnMut(MelSegment<'_>)) -> Result<(), AnalyzeError> {
+        self.resample_and_push(Some(chunk), on_mel)
+    }
+
+    /// Resamples `chunk` (`None`: flushes the resamplers) into the analyzer's own buffer, then
+    /// pushes it: [`Analyzer::push`] and the start of [`Analyzer::finish`].
+    fn resample_and_push(
+        &mut self,
+        chunk: Option<Chunk<'_>>,
+        on_mel: &mut dyn FnMut(MelSegment<'_>),
+    ) -> Result<(), AnalyzeError> {
         let mut resampled = std::mem::take(&mut self.resampled);
-        self.resample(chunk.mono, &mut resampled);
-        let pushed = self.push_resampled(&resampled, Some(chunk), on_mel);
+        match &chunk {
+            Some(chunk) => self.resample(chunk.mono, &mut resampled),
+            None => self.flush_resamplers(&mut resampled),
+        }
+        let pushed = self.push_resampled(&resampled, chunk, on_mel);
         self.resampled = resampled;
         pushed
     }
@@ -313,11 +326,7 @@ impl<'m> Analyzer<'m> {
         duration_s: f64,
         on_mel: &mut dyn FnMut(MelSegment<'_>),
     ) -> Result<TrackReport, AnalyzeError> {
-        let mut resampled = std::mem::take(&mut self.resampled);
-        self.flush_resamplers(&mut resampled);
-        let flushed = self.push_resampled(&resampled, None, on_mel);
-        self.resampled = resampled;
-        flushed?;
+        self.resample_and_push(None, on_mel)?;
         for (g, group) in self.groups.iter_mut().enumerate() {
             let mut chosen = |k: usize| self.segments.as_mut().is_none_or(|choose| choose(g, k));
             group.segment(None, &mut self.times, on_mel, &mut chosen)?;
