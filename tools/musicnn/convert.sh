@@ -3,8 +3,8 @@
 # parity references in tests/reference/musicnn/. See README.md beside this file.
 #
 # Makes (once) a pinned venv outside the repo, then runs convert.py; with a Python >= 3.9 it also
-# checks the ONNX under tract (check_tract.py, second venv). Idempotent: the outputs are
-# byte-identical from run to run on the same machine.
+# checks the ONNX under tract (check_tract.py, second venv). The outputs are the same from run to
+# run; the file's bytes usually too, but tf2onnx now and then names tensors differently (README.md).
 #
 # Environment (all optional):
 #   MUSICNN_PYTHON   Python 3.8 to build the venv with (default: pyenv's 3.8.18, else python3.8)

@@ -24,11 +24,12 @@ Usage: python fast_front_end.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
 (as every rewrite step: see graph_edit.apply)
 """
 import sys
+from functools import partial
 
 import numpy as np
 from onnx import helper, numpy_helper
 
-from graph_edit import apply, links, replace_nodes
+from graph_edit import apply, constant, links, replace_nodes
 
 
 def timbral_convolutions(graph, inits, producer, consumers):
@@ -67,9 +68,7 @@ def rewrite(model):
     removed = set()
     new_nodes, new_inits = [], []
 
-    def const(name, value, dtype=np.float32):
-        new_inits.append(numpy_helper.from_array(np.asarray(value, dtype), name))
-        return name
+    const = partial(constant, new_inits)
 
     # x: [batch, 1, F, T] -> [batch, F, T]; X = D @ x: [batch, 2 * bins, T], rows (cos, -sin) per bin.
     n_freq = None

@@ -9,11 +9,12 @@ Usage: python fold_dead_chains.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
 (as every rewrite step: see graph_edit.apply)
 """
 import sys
+from functools import partial
 
 import numpy as np
 from onnx import helper, numpy_helper
 
-from graph_edit import apply, links, replace_nodes
+from graph_edit import apply, constant, links, replace_nodes
 
 
 def per_channel(value, rank, channels):
@@ -31,9 +32,7 @@ def rewrite(model):
     producer, consumers = links(graph)
     new_nodes, new_inits, removed, folded = [], [], set(), []
 
-    def const(name, value, dtype=np.float32):
-        new_inits.append(numpy_helper.from_array(np.asarray(value, dtype), name))
-        return name
+    const = partial(constant, new_inits)
 
     for gather in [n for n in graph.node if n.op_type == "Gather" and n.name.endswith("_restored")]:
         concat = producer[gather.input[0]]

@@ -1,6 +1,7 @@
-"""What the rewrites of the converted musicnn graph share (prune_dead.py, fold_dead_chains.py,
-fast_front_end.py): node ordering, dropping what nothing reads, the onnxruntime comparison of a
-rewritten graph with the one before it, and the conversion record's update."""
+"""What the rewrite steps of the converted musicnn graph share (prune_dead.py, fold_dead_chains.py,
+fast_front_end.py, pool_over_time.py, temporal_toeplitz.py): new constants, node ordering, dropping
+what nothing reads, and `apply`, their command line: the onnxruntime comparison of the rewritten
+graph with the one before it, writing it, and the conversion record's update."""
 import hashlib
 import json
 import os
@@ -8,9 +9,16 @@ import os
 import numpy as np
 import onnx
 import onnxruntime as ort
+from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCES = os.path.join(HERE, "..", "..", "tests", "reference", "musicnn")
+
+
+def constant(new_inits, name, value, dtype=np.float32):
+    """Adds an initializer `name` holding `value` to `new_inits`; returns its name."""
+    new_inits.append(numpy_helper.from_array(np.asarray(value, dtype), name))
+    return name
 
 
 def links(graph):

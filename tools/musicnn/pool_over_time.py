@@ -13,9 +13,9 @@ Usage: python pool_over_time.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
 import sys
 
 import numpy as np
-from onnx import helper, numpy_helper, shape_inference
+from onnx import helper, shape_inference
 
-from graph_edit import apply, replace_nodes
+from graph_edit import apply, constant, replace_nodes
 
 POOLS = {"ReduceMax": "MaxPool", "ReduceMean": "AveragePool"}
 
@@ -36,11 +36,11 @@ def rewrite(model):
         x = reduce.input[0]
         if x not in rows:
             rows[x] = f"{x}_frames_by_channels"
-            new_inits.append(numpy_helper.from_array(np.array([0, 1, frames, channels], np.int64), f"{rows[x]}_shape"))
-            new_nodes.append(helper.make_node("Reshape", [x, f"{rows[x]}_shape"], [rows[x]], name=rows[x]))
+            shape = constant(new_inits, f"{rows[x]}_shape", [0, 1, frames, channels], np.int64)
+            new_nodes.append(helper.make_node("Reshape", [x, shape], [rows[x]], name=rows[x]))
         name = reduce.name
         out_shape = [0, 1, channels, 1] if keep else [0, channels, 1]
-        new_inits.append(numpy_helper.from_array(np.array(out_shape, np.int64), f"{name}_shape"))
+        constant(new_inits, f"{name}_shape", out_shape, np.int64)
         new_nodes += [
             helper.make_node(POOLS[reduce.op_type], [rows[x]], [f"{name}_pooled"], kernel_shape=[frames, 1],
                              name=f"{name}_pooled"),

@@ -17,12 +17,13 @@ Usage: python temporal_toeplitz.py MODEL.onnx [PARITY.npz [CONVERSION.json]]
 (as every rewrite step: see graph_edit.apply)
 """
 import sys
+from functools import partial
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper, shape_inference
 
-from graph_edit import apply, links, replace_nodes
+from graph_edit import apply, constant, links, replace_nodes
 
 # A temporal convolution becomes a product when its kernel spans at least this share of the frames.
 MIN_SPAN = 0.6
@@ -36,9 +37,7 @@ def rewrite(model):
     producer, consumers = links(graph)
     new_nodes, new_inits, removed, rewritten = [], [], set(), []
 
-    def const(name, value, dtype=np.float32):
-        new_inits.append(numpy_helper.from_array(np.asarray(value, dtype), name))
-        return name
+    const = partial(constant, new_inits)
 
     for conv in [n for n in graph.node if n.op_type == "Conv"]:
         attrs = {a.name: helper.get_attribute_value(a) for a in conv.attribute}
