@@ -9,7 +9,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use crate::audio::{AudioError, AudioStream, Chunk, StreamResampler};
-use crate::descriptors::DescriptorAnalyzer;
+use crate::descriptors::{self, DescriptorAnalyzer};
 use crate::features::{FeatureParams, MelSpectrogram, Segment, Segmenter};
 use crate::model::bundle::runner_error;
 use crate::model::{Backbone, ModelBundle, ModelError, Models};
@@ -115,6 +115,9 @@ pub struct Analyzer<'m> {
     /// Which segments to classify (`None`: all).
     segments: Option<SegmentChooser<'m>>,
     descriptors: Option<DescriptorAnalyzer>,
+    /// The feature configuration whose samples are at the descriptors' rate, if any: the
+    /// descriptors then read them instead of resampling every packet a second time.
+    descriptors_group: Option<usize>,
     times: StageTimes,
     /// Per feature configuration, the current packet's samples at its rate.
     resampled: Vec<Vec<f32>>,
@@ -156,13 +159,21 @@ impl<'m> Analyzer<'m> {
                 }
             }
         }
-        Self { groups, segments: None, descriptors: None, times: StageTimes::default(), resampled: Vec::new() }
+        Self {
+            groups,
+            segments: None,
+            descriptors: None,
+            descriptors_group: None,
+            times: StageTimes::default(),
+            resampled: Vec::new(),
+        }
     }
 
     /// Also computes each track's [`Descriptors`](crate::report::Descriptors) (tempo, key,
     /// loudness, energy, danceability) in the same decoding pass.
     pub fn with_descriptors(mut self) -> Self {
         self.descriptors = Some(DescriptorAnalyzer::new());
+        self.descriptors_group = self.groups.iter().position(|g| g.params.sample_rate == descriptors::SAMPLE_RATE);
         self
     }
 
@@ -298,7 +309,7 @@ impl<'m> Analyzer<'m> {
             let mut chosen = |k: usize| self.segments.as_mut().is_none_or(|choose| choose(g, k));
             group.segment(Some(samples), &mut self.times, on_mel, &mut chosen)?;
         }
-        self.describe(chunk);
+        self.describe(chunk, resampled);
         Ok(())
     }
 
@@ -312,12 +323,22 @@ impl<'m> Analyzer<'m> {
         Ok(())
     }
 
-    fn describe(&mut self, chunk: Option<Chunk<'_>>) {
-        if let (Some(descriptors), Some(chunk)) = (self.descriptors.as_mut(), chunk) {
-            let started = Instant::now();
-            descriptors.push(chunk);
-            self.times.descriptors += started.elapsed();
+    /// Adds a packet (`None`: the resamplers' last samples) to the descriptors, with its samples
+    /// at each feature configuration's rate.
+    fn describe(&mut self, chunk: Option<Chunk<'_>>, resampled: &[Vec<f32>]) {
+        let Some(descriptors) = self.descriptors.as_mut() else { return };
+        let started = Instant::now();
+        match (self.descriptors_group.and_then(|g| resampled.get(g)), chunk) {
+            (Some(at_rate), chunk) => {
+                if let Some(chunk) = chunk {
+                    descriptors.push_loudness(chunk);
+                }
+                descriptors.push_at_rate(at_rate);
+            }
+            (None, Some(chunk)) => descriptors.push(chunk),
+            (None, None) => {}
         }
+        self.times.descriptors += started.elapsed();
     }
 
     /// Ends the track, `duration_s` seconds long: its report.

@@ -235,3 +235,26 @@ fn tempo_and_beats_agree_with_librosa_on_the_fixtures() {
     }
     assert!(failures.is_empty(), "{failures:?}");
 }
+
+#[test]
+fn descriptors_read_from_the_models_resampled_samples_equal_the_descriptors_alone() {
+    // The shipped heads run at the descriptors' rate (16 kHz), so the analyzer hands the
+    // descriptors the samples it resampled for them; the fixture models run at 22.05 kHz, so
+    // the descriptors resample for themselves. Either way: the same descriptors as alone.
+    use musicat::{Analyzer, Models};
+    let shipped = Models::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
+        .unwrap()
+        .select(&["genre".to_string()])
+        .unwrap();
+    assert_eq!(shipped.bundles()[0].sidecar.features.sample_rate, musicat::descriptors::SAMPLE_RATE);
+    let scratch = Models::load_dir(&common::fixture("models/fixture")).unwrap();
+    for file in ["fixtures/audio/music_stereo_44100.mp3", "fixtures/audio/music_12s_22050_mono.flac"] {
+        let open = || AudioStream::open_file(&common::fixture(file)).unwrap();
+        let alone = DescriptorAnalyzer::new().describe(open()).unwrap();
+        assert!(alone.tempo_bpm.is_some() && alone.key.is_some(), "{file}: {alone:?}");
+        for models in [&shipped, &scratch] {
+            let report = Analyzer::new(models).with_descriptors().analyze(open()).unwrap();
+            assert_eq!(report.descriptors.as_ref(), Some(&alone), "{file}");
+        }
+    }
+}

@@ -11,7 +11,7 @@ const BANDS: usize = 128;
 const TOP_DB: f32 = 80.0;
 /// Frames of leading zeros librosa adds: the lag (1) plus half a window of centering (`n_fft / (2 hop)`).
 const LEADING_ZEROS: usize = 3;
-/// Frames held back at the start of a track (10 s at 22050 Hz, hop 512) so that the `top_db`
+/// Frames held back at the start of a track (10 s at 43 frames per second) so that the `top_db`
 /// floor of its first frames comes from a loudness maximum seen over a stretch of music, as
 /// librosa's (over the whole track) does, not from a quiet first frame.
 const LOOKAHEAD_FRAMES: usize = 431;
