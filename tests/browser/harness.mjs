@@ -92,7 +92,9 @@ export async function session({ dist, artifacts, timeout = TIMEOUT, prefix = '' 
  * Runs `body` while Chromium traces `page` (DevTools protocol) and resolves to the longest task
  * of the page's main thread: `wall` (ms, what the Long Tasks API reports: on a loaded machine it
  * includes the time the OS gave the thread's core to other processes) and `cpu` (ms of the
- * thread's own CPU time, the page's work), each the maximum over the tasks run meanwhile.
+ * thread's own CPU time, the page's work), each the maximum over the tasks run meanwhile; also
+ * `tasks` (how many) and `totalCpu` (ms of CPU time of them all: the main thread shares the cores
+ * with the workers).
  */
 export async function longestMainThreadTask(context, page, body) {
   const cdp = await context.newCDPSession(page);
@@ -117,7 +119,8 @@ export async function longestMainThreadTask(context, page, body) {
   const tasks = events.filter((e) => e.name === 'RunTask' && e.ph === 'X' && main && e.pid === main.pid && e.tid === main.tid);
   if (!tasks.length) throw new Error('no main-thread task was traced');
   const max = (key) => Math.max(...tasks.map((t) => (t[key] ?? 0) / 1000));
-  return { wall: max('dur'), cpu: max('tdur'), tasks: tasks.length };
+  const totalCpu = tasks.reduce((sum, t) => sum + (t.tdur ?? 0) / 1000, 0);
+  return { wall: max('dur'), cpu: max('tdur'), tasks: tasks.length, totalCpu };
 }
 
 /** Waits until every worker of the app's pool holds the models (the badge is ready from the first). */
