@@ -1,5 +1,7 @@
 //! The track's log-mel spectrogram on a canvas, with the playhead; a click seeks there.
 
+use std::sync::Arc;
+
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
@@ -48,20 +50,23 @@ pub fn Spectrogram(track: TrackRecord) -> impl IntoView {
     let state = use_state();
     let canvas = NodeRef::<Canvas>::new();
     let id = track.id.clone();
-    let picture = move || state.pictures.with(|p| p.get(&id).cloned());
-    let has_picture = {
-        let picture = picture.clone();
-        move || picture().is_some()
-    };
+    // Drawn again only when this track's picture is another one: every file a batch finishes
+    // adds its own picture to the map, which would otherwise redraw this one each time.
+    let picture = Memo::new_with_compare(
+        move |_| state.pictures.with(|p| p.get(&id).cloned()),
+        |old, new| match (old, new) {
+            (Some(Some(old)), Some(Some(new))) => !Arc::ptr_eq(old, new),
+            (Some(None), Some(None)) => false,
+            _ => true,
+        },
+    );
+    let has_picture = move || picture.with(Option::is_some);
     let duration = track.report.duration_s.max(0.001);
-    Effect::new({
-        let picture = picture.clone();
-        move |_| {
-            if let (Some(c), Some(p)) = (canvas.get(), picture())
-                && let Err(e) = draw(&c, &p, duration)
-            {
-                web_sys::console::warn_2(&"cannot draw the spectrogram".into(), &e);
-            }
+    Effect::new(move |_| {
+        if let (Some(c), Some(p)) = (canvas.get(), picture.get())
+            && let Err(e) = draw(&c, &p, duration)
+        {
+            web_sys::console::warn_2(&"cannot draw the spectrogram".into(), &e);
         }
     });
     let seek = move |ev: MouseEvent| {
