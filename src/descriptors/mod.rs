@@ -26,8 +26,8 @@ use tempogram::Tempogram;
 
 /// Rate the rhythm and pitch analysis runs at: the shipped models' rate, so that the samples the
 /// models' resampler makes serve both (librosa's 22050 Hz cost a second resampling of every
-/// track, a fifth of the descriptors' time in the browser); the bands above 8 kHz it leaves out
-/// matter little to onsets and pitch classes.
+/// track, about a quarter of the descriptors' time in the browser); the bands above 8 kHz it
+/// leaves out matter little to onsets and pitch classes.
 pub const SAMPLE_RATE: u32 = 16_000;
 /// STFT size of the rhythm and pitch analysis: a 96-ms window with 10.4-Hz bins, as librosa's
 /// default 2048 samples at 22050 Hz (92.9 ms, 10.8 Hz).

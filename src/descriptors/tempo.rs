@@ -117,7 +117,7 @@ fn parabolic_offset(values: &[f32], k: usize) -> f64 {
 mod tests {
     use super::*;
 
-    const RATE: f64 = 22050.0 / 512.0;
+    const RATE: f64 = crate::descriptors::SAMPLE_RATE as f64 / crate::descriptors::HOP as f64;
 
     fn comb(period: f64, lags: usize, decay: f32) -> Vec<f32> {
         (0..lags)

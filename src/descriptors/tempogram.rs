@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn a_periodic_envelope_peaks_at_its_period() {
-        let frame_rate = 22050.0 / 512.0;
+        let frame_rate = crate::descriptors::DescriptorAnalyzer::frame_rate();
         let envelope: Vec<f32> = (0..2000).map(|t| if t % 20 == 0 { 1.0 } else { 0.0 }).collect();
         let mut tempogram = Tempogram::new(frame_rate);
         assert_eq!(tempogram.lags(), 344);
