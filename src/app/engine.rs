@@ -162,7 +162,7 @@ fn start_worker(state: AppState, slot: usize) {
     // Dropping the old engine terminates its worker and stops its watchdog.
     drop(ENGINES.with(|e| e.borrow_mut().get_mut(slot).and_then(Option::take)));
     refresh_status(state);
-    let worker = match Worker::new(WORKER_URL) {
+    let worker = match super::worker_module::start(WORKER_URL) {
         Ok(w) => w,
         Err(e) => return fail_pool(state, js_error("the analyser (Web Worker) cannot start", e)),
     };
@@ -293,6 +293,9 @@ fn on_crash(state: AppState, slot: usize, event: web_sys::Event) {
 fn on_message(state: AppState, slot: usize, event: MessageEvent) {
     with_engine(slot, |e| e.last_heard = js_sys::Date::now());
     let data = event.data();
+    if super::worker_module::take(&data) {
+        return;
+    }
     let message = match serde_wasm_bindgen::from_value::<FromWorker>(data.clone()) {
         Ok(m) => m,
         Err(e) => return state.notice(format!("unreadable message from the analyser: {e}")),

@@ -32,7 +32,8 @@ browser_modules!(
     spectrogram,
     state,
     timeline,
-    verdicts
+    verdicts,
+    worker_module
 );
 
 #[cfg(target_arch = "wasm32")]

@@ -176,11 +176,15 @@ try {
     }
   });
 
-  await step('each backbone was fetched once per page load; no request left the origin; no panic', async () => {
+  await step('each backbone and the workers\' wasm were fetched once per page load; no request left the origin; no panic', async () => {
     for (const file of new Set(heads.map((h) => sidecars[h].backbone.file))) {
       const fetched = pageRequests.filter((p) => p.endsWith(`/models/${file}`)).length;
       assert.equal(fetched, loads, `${file} fetched ${fetched} times in ${loads} page loads`);
     }
+    // The first worker compiles it and the page starts the others (one per core) from its compiled module.
+    const workers = await page.getAttribute('[data-testid=engine]', 'data-workers');
+    const wasm = pageRequests.filter((p) => p.endsWith('/worker_bg.wasm')).length;
+    assert.equal(wasm, loads, `worker_bg.wasm fetched ${wasm} times in ${loads} page loads by ${workers} workers`);
     assert.deepEqual(trouble(), []);
   });
 } catch {
