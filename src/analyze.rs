@@ -250,7 +250,10 @@ impl<'m> Analyzer<'m> {
             group.reset(source_rate)?;
         }
         if let Some(descriptors) = self.descriptors.as_mut() {
-            descriptors.reset(source_rate)?;
+            match self.descriptors_group {
+                Some(_) => descriptors.reset_resampled(source_rate),
+                None => descriptors.reset(source_rate)?,
+            }
         }
         Ok(())
     }

@@ -72,16 +72,26 @@ impl DescriptorAnalyzer {
         SAMPLE_RATE as f64 / HOP as f64
     }
 
-    /// Starts a track decoded at `source_rate` Hz, fed with [`DescriptorAnalyzer::push`], or
-    /// with [`DescriptorAnalyzer::push_loudness`] and [`DescriptorAnalyzer::push_at_rate`] by a
-    /// caller that has the packets' samples at [`SAMPLE_RATE`] already.
+    /// Starts a track decoded at `source_rate` Hz, fed packet by packet with
+    /// [`DescriptorAnalyzer::push`] (which resamples them).
     pub fn reset(&mut self, source_rate: u32) -> Result<(), AudioError> {
-        self.resampler = Some(StreamResampler::new(source_rate, SAMPLE_RATE)?);
+        self.start(source_rate, Some(StreamResampler::new(source_rate, SAMPLE_RATE)?));
+        Ok(())
+    }
+
+    /// Starts a track decoded at `source_rate` Hz whose samples at [`SAMPLE_RATE`] the caller
+    /// makes itself (the models' resampler): fed with [`DescriptorAnalyzer::push_loudness`] and
+    /// [`DescriptorAnalyzer::push_at_rate`], no resampler of its own.
+    pub fn reset_resampled(&mut self, source_rate: u32) {
+        self.start(source_rate, None);
+    }
+
+    fn start(&mut self, source_rate: u32, resampler: Option<StreamResampler>) {
+        self.resampler = resampler;
         self.frames.reset();
         self.onsets.reset();
         self.chroma.reset();
         self.loudness.reset(source_rate);
-        Ok(())
     }
 
     /// Decodes a whole stream and returns its descriptors (no models involved).
@@ -96,13 +106,7 @@ impl DescriptorAnalyzer {
     /// Adds one decoded packet.
     pub fn push(&mut self, chunk: Chunk<'_>) {
         self.push_loudness(chunk);
-        let mut resampled = std::mem::take(&mut self.resampled);
-        resampled.clear();
-        if let Some(resampler) = self.resampler.as_mut() {
-            resampler.push(chunk.mono, |block| resampled.extend_from_slice(block));
-        }
-        self.push_at_rate(&resampled);
-        self.resampled = resampled;
+        self.resample_and_analyse(Some(chunk.mono));
     }
 
     /// Adds one decoded packet's own channels to the loudness and peak meters only.
@@ -115,15 +119,24 @@ impl DescriptorAnalyzer {
         self.frames.push(samples, &mut analyse_frame(&mut self.onsets, &mut self.chroma));
     }
 
-    /// Ends the track and returns its descriptors.
-    pub fn finish(&mut self) -> Descriptors {
+    /// Resamples `mono` (`None`: the resampler's last samples) with the analyzer's own
+    /// resampler, when it has one, and analyses the result.
+    fn resample_and_analyse(&mut self, mono: Option<&[f32]>) {
+        let Some(resampler) = self.resampler.as_mut() else { return };
         let mut resampled = std::mem::take(&mut self.resampled);
         resampled.clear();
-        if let Some(resampler) = self.resampler.as_mut() {
-            resampler.finish(|block| resampled.extend_from_slice(block));
+        let mut keep = |block: &[f32]| resampled.extend_from_slice(block);
+        match mono {
+            Some(mono) => resampler.push(mono, &mut keep),
+            None => resampler.finish(&mut keep),
         }
         self.push_at_rate(&resampled);
         self.resampled = resampled;
+    }
+
+    /// Ends the track and returns its descriptors.
+    pub fn finish(&mut self) -> Descriptors {
+        self.resample_and_analyse(None);
         self.frames.finish(&mut analyse_frame(&mut self.onsets, &mut self.chroma));
         let loudness = self.loudness.readings();
         let frame_rate = Self::frame_rate();
