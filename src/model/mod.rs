@@ -4,6 +4,8 @@ pub mod backbone;
 pub mod bundle;
 pub mod catalog;
 pub mod error;
+#[cfg(not(target_arch = "wasm32"))]
+mod inference_threads;
 pub mod onnx_check;
 pub mod runner;
 pub mod sidecar;

@@ -34,6 +34,7 @@ impl Activation {
 /// straight into its matrix kernels and fuse the element-wise tails; with a symbolic batch it
 /// copies every patch matrix first: the musicnn backbone took 78 ms per patch that way (100 ms
 /// per patch in batches of two) against 60 ms item by item (`examples/backbone_profile.rs`).
+#[derive(Clone)]
 pub struct OnnxRunner {
     plan: Arc<TypedRunnableModel>,
     item_shape: Vec<usize>,
@@ -120,37 +121,29 @@ impl OnnxRunner {
 
     /// Runs `count` items laid out one after another in `inputs` and appends, item by item, every
     /// output's values to `out` (`count × Σ widths`). Natively the items are split over the
-    /// machine's cores (one tract state per thread); in WebAssembly they run on the worker's thread.
+    /// calling thread and the inference threads (one tract state each); in WebAssembly they run on the worker's thread.
     pub fn run_into(&self, inputs: &[f32], count: usize, out: &mut Vec<f32>) -> Result<(), RunnerError> {
-        let parts = threads().min(count);
-        if parts <= 1 {
-            return self.run_rows_into(inputs, count, out);
-        }
-        let per_part = count.div_ceil(parts);
-        let item = self.item_len();
-        let results: Vec<Result<Vec<f32>, RunnerError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..count)
-                .step_by(per_part)
-                .map(|start| {
-                    let n = per_part.min(count - start);
-                    let part = &inputs[start * item..(start + n) * item];
-                    scope.spawn(move || {
+        #[cfg(not(target_arch = "wasm32"))]
+        if count > 1 && super::inference_threads::available() > 1 {
+            let item = self.item_len();
+            let per_part = count.div_ceil(super::inference_threads::available());
+            let parts = inputs[..count * item]
+                .chunks(per_part * item)
+                .map(|part| {
+                    let (runner, part) = (self.clone(), part.to_vec());
+                    Box::new(move || {
                         let mut rows = Vec::new();
-                        self.run_rows_into(part, n, &mut rows).map(|()| rows)
-                    })
+                        runner.run_rows_into(&part, part.len() / item, &mut rows).map(|()| rows)
+                    }) as super::inference_threads::Part<Result<Vec<f32>, RunnerError>>
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| Err(RunnerError::Inference("an inference thread panicked".into())))
-                })
-                .collect()
-        });
-        for rows in results {
-            out.extend_from_slice(&rows?);
+            for rows in super::inference_threads::split(parts) {
+                let rows = rows.ok_or_else(|| RunnerError::Inference("an inference thread stopped".into()))?;
+                out.extend_from_slice(&rows?);
+            }
+            return Ok(());
         }
-        Ok(())
+        self.run_rows_into(inputs, count, out)
     }
 
     /// [`OnnxRunner::run_into`] on the calling thread.
