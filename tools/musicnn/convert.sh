@@ -41,7 +41,7 @@ echo "== prune_dead.py"
 # two timbral convolutions through a DFT along frequency, the max and mean over time as pooling, the
 # 128-tap temporal convolution as a Toeplitz product (each step checks itself against the graph
 # before it with onnxruntime and writes nothing on a mismatch).
-for step in fold_dead_chains fast_front_end pool_over_time temporal_toeplitz; do
+for step in fold_dead_chains fast_front_end pool_over_time temporal_toeplitz live_inputs_only; do
     echo "== $step.py"
     "$venv/bin/python" "$here/$step.py" "$here/../../models/backbone/musicnn_msd.onnx" "$parity_npz" \
         "$here/../../tests/reference/musicnn/conversion.json"
