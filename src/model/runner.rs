@@ -121,7 +121,8 @@ impl OnnxRunner {
 
     /// Runs `count` items laid out one after another in `inputs` and appends, item by item, every
     /// output's values to `out` (`count × Σ widths`). Natively the items are split over the
-    /// calling thread and the inference threads (one tract state each); in WebAssembly they run on the worker's thread.
+    /// calling thread and the inference threads (one tract state each); in WebAssembly they run
+    /// on the worker's thread.
     pub fn run_into(&self, inputs: &[f32], count: usize, out: &mut Vec<f32>) -> Result<(), RunnerError> {
         #[cfg(not(target_arch = "wasm32"))]
         if count > 1 && super::inference_threads::available() > 1 {
