@@ -56,15 +56,13 @@ pub fn available() -> usize {
     helpers().map_or(1, |h| h.count + 1)
 }
 
-/// Runs `parts`, the first on the calling thread and the others on the helper threads, and returns
-/// their results in order; `None` for a part whose thread stopped without a result.
-pub fn split<R: Send + 'static>(parts: Vec<Part<R>>) -> Vec<Option<R>> {
-    let mut parts = parts.into_iter();
-    let Some(first) = parts.next() else { return Vec::new() };
+/// Runs `first` on the calling thread and `others` on the helper threads, and returns their
+/// results in order (`first`'s, then the others'); `None` for a part whose thread stopped
+/// without a result.
+pub fn split<R: Send + 'static>(first: impl FnOnce() -> R, others: Vec<Part<R>>) -> Vec<Option<R>> {
     let (results, received) = mpsc::channel::<(usize, R)>();
-    let mut slots: Vec<Option<R>> = vec![None];
-    for (index, part) in (1..).zip(parts) {
-        slots.push(None);
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(others.len() + 1).collect();
+    for (index, part) in (1..).zip(others) {
         let results = results.clone();
         let job: Job = Box::new(move || {
             let _ = results.send((index, part()));
@@ -93,7 +91,7 @@ mod tests {
 
     #[test]
     fn parts_come_back_in_order_and_a_panicking_part_loses_only_its_result() {
-        let parts: Vec<Part<usize>> = (0..7usize)
+        let parts: Vec<Part<usize>> = (1..7usize)
             .map(|i| {
                 Box::new(move || {
                     assert!(i != 3, "part 3 fails");
@@ -101,11 +99,11 @@ mod tests {
                 }) as Part<usize>
             })
             .collect();
-        let results = split(parts);
+        let results = split(|| 0, parts);
         let expected: Vec<Option<usize>> = (0..7).map(|i| (i != 3).then_some(i * 10)).collect();
         assert_eq!(results, expected);
         // The helpers survived the panic.
-        let again = split((0..4usize).map(|i| Box::new(move || i) as Part<usize>).collect());
+        let again = split(|| 0, (1..4usize).map(|i| Box::new(move || i) as Part<usize>).collect());
         assert_eq!(again, vec![Some(0), Some(1), Some(2), Some(3)]);
         assert_eq!(available(), crate::model::runner::threads());
     }

@@ -126,25 +126,32 @@ impl OnnxRunner {
     pub fn run_into(&self, inputs: &[f32], count: usize, out: &mut Vec<f32>) -> Result<(), RunnerError> {
         #[cfg(not(target_arch = "wasm32"))]
         if count > 1 && super::inference_threads::available() > 1 {
+            use super::inference_threads::{Part, split};
             let item = self.item_len();
             let per_part = count.div_ceil(super::inference_threads::available());
-            let parts = inputs[..count * item]
-                .chunks(per_part * item)
+            let mut parts = inputs[..count * item].chunks(per_part * item);
+            // The calling thread's part is read in place; the helpers' are copied to them.
+            let first = parts.next().unwrap_or_default();
+            let others = parts
                 .map(|part| {
                     let (runner, part) = (self.clone(), part.to_vec());
-                    Box::new(move || {
-                        let mut rows = Vec::new();
-                        runner.run_rows_into(&part, part.len() / item, &mut rows).map(|()| rows)
-                    }) as super::inference_threads::Part<Result<Vec<f32>, RunnerError>>
+                    Box::new(move || runner.rows(&part)) as Part<Result<Vec<f32>, RunnerError>>
                 })
                 .collect();
-            for rows in super::inference_threads::split(parts) {
+            for rows in split(|| self.rows(first), others) {
                 let rows = rows.ok_or_else(|| RunnerError::Inference("an inference thread stopped".into()))?;
                 out.extend_from_slice(&rows?);
             }
             return Ok(());
         }
         self.run_rows_into(inputs, count, out)
+    }
+
+    /// The outputs of the items laid out one after another in `inputs`, item by item.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn rows(&self, inputs: &[f32]) -> Result<Vec<f32>, RunnerError> {
+        let mut rows = Vec::new();
+        self.run_rows_into(inputs, inputs.len() / self.item_len(), &mut rows).map(|()| rows)
     }
 
     /// [`OnnxRunner::run_into`] on the calling thread.
