@@ -2,6 +2,7 @@
 //! evaluation through the inference path, and the models report.
 
 pub mod backbone_copy;
+pub mod backbone_report;
 pub mod clips;
 pub mod confusion_png;
 pub mod dataset;

@@ -219,6 +219,7 @@ pub fn write(dir: &Path) -> Result<(), String> {
             md.push_str(&matrix.to_markdown());
         }
     }
+    md.push_str(&super::backbone_report::section(dir, &sidecars)?);
     std::fs::write(dir.join("REPORT.md"), md).map_err(|e| e.to_string())?;
     let index = serde_json::json!({ "bundles": sidecars.iter().map(|s| s.task.clone()).collect::<Vec<_>>() });
     std::fs::write(dir.join("index.json"), serde_json::to_string_pretty(&index).map_err(|e| e.to_string())? + "\n")

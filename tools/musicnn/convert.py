@@ -12,7 +12,8 @@ Run through convert.sh (it makes the pinned venv). Steps:
    operands, rename input/outputs, make the batch axis dynamic.
 4. Check: onnxruntime == TensorFlow (max abs diff <= 1e-4 per output) on real audio patches;
    sigmoid(logits) == musicnn.extractor()'s taggram; a GTZAN rock clip's top tags are rock-ish.
-5. Write models/backbone/{musicnn_msd.onnx, musicnn_msd.tags.json, LICENSE-musicnn.txt} and
+5. Write models/backbone/{musicnn_msd.onnx, musicnn_msd.tags.json, LICENSE-musicnn.txt,
+   musicnn_msd.conversion.json (size, sha256, I/O and the parity figures, for models/REPORT.md)} and
    tests/reference/musicnn/*.json (+ one raw .f32 waveform).
 
 Exits non-zero on any failed check.
@@ -865,7 +866,7 @@ def main():
         "parity_inputs": {k: int(b.shape[0]) for k, (b, _) in batches.items()},
         "versions": vers,
     }
-    with open(os.path.join(OUT_REF_DIR, "conversion.json"), "w") as f:
+    with open(os.path.join(OUT_MODEL_DIR, "musicnn_msd.conversion.json"), "w") as f:
         json.dump(summary, f, indent=1)
         f.write("\n")
     log("summary: " + json.dumps(summary))

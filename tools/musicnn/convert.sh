@@ -35,7 +35,7 @@ PYTHONHASHSEED=0 MUSICNN_PARITY_NPZ="$parity_npz" "$venv/bin/python" "$here/conv
 
 echo "== prune_dead.py"
 "$venv/bin/python" "$here/prune_dead.py" "$here/../../models/backbone/musicnn_msd.onnx" "$parity_npz" \
-    "$here/../../tests/reference/musicnn/conversion.json"
+    "$here/../../models/backbone/musicnn_msd.conversion.json"
 
 # Same outputs, less work per patch: the dead channels' constants past their batch-norm chains, the
 # two timbral convolutions through a DFT along frequency, the max and mean over time as pooling, the
@@ -44,7 +44,7 @@ echo "== prune_dead.py"
 for step in fold_dead_chains fast_front_end pool_over_time temporal_toeplitz live_inputs_only; do
     echo "== $step.py"
     "$venv/bin/python" "$here/$step.py" "$here/../../models/backbone/musicnn_msd.onnx" "$parity_npz" \
-        "$here/../../tests/reference/musicnn/conversion.json"
+        "$here/../../models/backbone/musicnn_msd.conversion.json"
 done
 
 echo "== make_tags_head.py"
