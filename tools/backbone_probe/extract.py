@@ -16,12 +16,10 @@ import sys
 
 import librosa
 import numpy as np
+import musicnn
 import tensorflow as tf
-
-tf.compat.v1.disable_eager_execution()
-import musicnn  # noqa: E402
-from musicnn import configuration as config  # noqa: E402
-from musicnn import models  # noqa: E402
+from musicnn import configuration as config
+from musicnn import models
 
 N_FRAMES = 187
 TASKS = ["genre", "mood", "style", "sounds"]
@@ -43,6 +41,7 @@ def pooled(t):
 
 
 def main(dump, out, names):
+    tf.compat.v1.disable_eager_execution()
     paths = sorted({row["path"] for t in TASKS for row in csv.DictReader(open(f"{dump}/{t}.csv"))})
     print(f"{len(paths)} files", flush=True)
     inputs = {p: patches(p) for p in paths}

@@ -9,11 +9,7 @@ data="${1:-../shared/data}"
 cache="$HOME/.cache/musicat"
 here=tools/backbone_probe
 source tools/musicnn/venv.sh
-py38="$(pick_python "${MUSICNN_PYTHON:-}" "$HOME/.pyenv/versions/3.8.18/bin/python" python3.8)" || {
-    echo "error: Python 3.8 not found (pyenv install 3.8.18, or set MUSICNN_PYTHON)" >&2
-    exit 1
-}
-make_venv "$py38" "${MUSICNN_VENV:-$cache/venv-musicnn}" tools/musicnn/requirements.txt tools/musicnn/requirements-musicnn.txt
+musicnn_venv "${MUSICNN_VENV:-$cache/venv-musicnn}"
 make_venv python3 "$cache/venv-probe" tools/head_probe/requirements.txt
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 cargo run --release --features train --example dump_embeddings -- "$data" "$cache/probe-embeddings"

@@ -21,11 +21,7 @@ parity_npz="$cache/musicnn-parity.npz"
 
 source "$here/venv.sh"
 
-py38="$(pick_python "${MUSICNN_PYTHON:-}" "$HOME/.pyenv/versions/3.8.18/bin/python" python3.8)" || {
-    echo "error: Python 3.8 not found (pyenv install 3.8.18, or set MUSICNN_PYTHON)" >&2
-    exit 1
-}
-make_venv "$py38" "$venv" "$here/requirements.txt" "$here/requirements-musicnn.txt"
+musicnn_venv "$venv"
 
 echo "== convert.py"
 PYTHONHASHSEED=0 MUSICNN_PARITY_NPZ="$parity_npz" "$venv/bin/python" "$here/convert.py" "$@" 2> >(

@@ -1,4 +1,4 @@
-# Shell functions shared by convert.sh, tools/head_probe/probe.sh and tools/backbone_probe/probe.sh
+# Shell functions shared by convert.sh and the probes under tools/ (head_probe, backbone_probe, finetune_probe)
 # (source this file).
 
 pick_python() { # first existing candidate
@@ -34,4 +34,16 @@ make_venv() {
         esac
     done
     echo "$stamp" > "$dir/.musicat-stamp"
+}
+
+# musicnn_venv VENV : (re)creates VENV, the pinned TensorFlow venv of convert.py, with Python 3.8 (MUSICNN_PYTHON,
+# else pyenv's 3.8.18, else python3.8); exits when there is none.
+musicnn_venv() {
+    local here py38
+    here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+    py38="$(pick_python "${MUSICNN_PYTHON:-}" "$HOME/.pyenv/versions/3.8.18/bin/python" python3.8)" || {
+        echo "error: Python 3.8 not found (pyenv install 3.8.18, or set MUSICNN_PYTHON)" >&2
+        exit 1
+    }
+    make_venv "$py38" "$1" "$here/requirements.txt" "$here/requirements-musicnn.txt"
 }
