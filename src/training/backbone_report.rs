@@ -63,7 +63,7 @@ fn describe(md: &mut String, c: &Value) {
         outputs(&half["max_rel_diff_vs_float32"]),
         half["bound"]
     );
-    // The rewrites for speed (in the record's key order), each checked against the graph before it.
+    // The rewrites for speed (alphabetically), each checked against the graph before it.
     for (step, record) in c.as_object().into_iter().flatten() {
         if let Some(diff) = record.get("max_rel_diff_vs_before") {
             let _ = writeln!(
@@ -97,7 +97,7 @@ fn outputs(v: &Value) -> String {
 
 /// A difference to three significant digits ("0" when there is none).
 fn figure(x: f64) -> String {
-    if x == 0.0 { "0".into() } else { format!("{x:.3e}") }
+    if x == 0.0 { "0".into() } else { format!("{x:.2e}") }
 }
 
 #[cfg(test)]
