@@ -120,10 +120,17 @@ const files = await readdir(dist);
 const pick = (ext) => files.filter((f) => extname(f) === ext).map((f) => join(dist, f));
 for (const wasm of pick('.wasm')) console.log(`${wasm.split('/').pop()}: ${await gzipped([wasm])}`);
 console.log(`JS: ${await gzipped(pick('.js'))}`);
-// Every file under models/, backbones (models/backbone/) included.
-const models = (await readdir(join(dist, 'models'), { recursive: true, withFileTypes: true }))
-  .filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
-console.log(`models (${models.length} files): ${await gzipped(models)}`);
+// What the app downloads of models/ (as web/sw.js keeps it): index.json, each listed bundle's sidecar and ONNX, and
+// the backbones they name, once each (not REPORT.md, its figures or the conversion record beside the backbone).
+const index = JSON.parse(await readFile(join(dist, 'models', 'index.json'), 'utf8'));
+const bundles = index.bundles.flatMap((name) => [`${name}.json`, `${name}.onnx`]);
+const backbones = new Set();
+for (const name of index.bundles) {
+  const file = JSON.parse(await readFile(join(dist, 'models', `${name}.json`), 'utf8')).backbone?.file;
+  if (typeof file === 'string') backbones.add(file);
+}
+const models = ['index.json', ...bundles, ...backbones].map((f) => join(dist, 'models', f));
+console.log(`models the app downloads (${models.length} files): ${await gzipped(models)}`);
 
 await context.close();
 await server.close();
