@@ -3,7 +3,7 @@
 For every file of a task (paths, labels, groups and the held-out split from examples/dump_embeddings.rs),
 musicnn's own front end (librosa, as tools/backbone_probe/extract.py) cut in non-overlapping 187-frame patches
 runs through the shipped backbone (models/backbone/musicnn_msd.onnx, onnxruntime) once; per patch it keeps the
-live front-end channels the mid-end reads (`Conv_45_live_and_ones`) and the pooled front-end values. Two heads
+live front-end channels the mid-end reads (`Conv_45_live_and_ones`) and the backbone's embedding. Two heads
 are then compared on the same folds:
 - frozen: the shipped heads' network (mean + max pool of the backbone's 753 channels -> batch norm -> dropout 0.5
   -> linear; AdamW lr 1e-3, weight decay 0.01, batch 64, 60 epochs), the mid-end fixed;
@@ -55,14 +55,13 @@ def backbone_session():
 
 
 def extract(session, paths):
-    """Per path: live mid-end input [patches, 187, 65], pooled front end [patches, 1122] (mean, max of 561) and the
-    backbone's embedding [patches, 1506] (mean_pool, max_pool)."""
+    """Per path: live mid-end input [patches, 187, 65] and the backbone's embedding [patches, 1506] (mean_pool,
+    max_pool: 561 front-end channels, then the mid-end's 192, for each)."""
     out = {}
     for k, path in enumerate(paths):
         x = patches(path)
         live, mean_pool, max_pool = session.run(["Conv_45_live_and_ones", "mean_pool", "max_pool"], {"mel": x})
-        out[path] = (live.transpose(0, 2, 1), np.concatenate([mean_pool[:, :561], max_pool[:, :561]], 1),
-                     np.concatenate([mean_pool, max_pool], 1))
+        out[path] = (live.transpose(0, 2, 1), np.concatenate([mean_pool, max_pool], 1))
         if k % 200 == 0:
             print(f"  {k}/{len(paths)}", file=sys.stderr, flush=True)
     return out
@@ -75,21 +74,20 @@ class MidEnd(tf.keras.layers.Layer):
 
     def __init__(self, w):
         super().__init__()
-        f16 = lambda name: w[name].astype(np.float32)  # noqa: E731
+        as_f32 = lambda name: w[name].astype(np.float32)  # noqa: E731  (the float16 weights)
         # Conv_45: 20 live outputs from 64 live inputs + ones. ONNX kernel [out, 1, taps, in] -> [taps, in, out].
-        k45 = np.concatenate([f16("Conv_45_w_live_only_fp16"), w["Conv_45_w_live_only_dead"]], 3)[:, 0].transpose(1, 2, 0)
+        k45 = np.concatenate([as_f32("Conv_45_w_live_only_fp16"), w["Conv_45_w_live_only_dead"]], 3)[:, 0].transpose(1, 2, 0)
         self.k45 = tf.Variable(k45, name="k45")
         self.b45 = tf.Variable(w["w28_live"], name="b45")
         self.s45, self.a45 = w["Mul_47_live_operand"].reshape(-1), w["Add_48_live_operand"].reshape(-1)
         # The 64 channels of conv 1: its 20 live ones, then the 44 constants, put back in order.
-        dead = w["Conv_45_chain_dead_values"].reshape(-1)
+        self.dead = w["Conv_45_chain_dead_values"].reshape(-1)
         self.order = w["Conv_45_order"]
-        self.dead = dead
-        k52 = np.concatenate([f16("Conv_52_w_live_only_fp16"), w["Conv_52_w_live_only_dead"]], 3)[:, 0].transpose(1, 2, 0)
+        k52 = np.concatenate([as_f32("Conv_52_w_live_only_fp16"), w["Conv_52_w_live_only_dead"]], 3)[:, 0].transpose(1, 2, 0)
         self.k52 = tf.Variable(k52, name="k52")
         self.b52 = tf.Variable(w["w34"], name="b52")
         self.s52, self.a52 = w["w35"].reshape(-1), w["w36"].reshape(-1)
-        self.k60 = tf.Variable(f16("w37_fp16")[:, 0].transpose(1, 2, 0), name="k60")
+        self.k60 = tf.Variable(as_f32("w37_fp16")[:, 0].transpose(1, 2, 0), name="k60")
         self.b60 = tf.Variable(w["w38"], name="b60")
         self.s60, self.a60 = w["w39"].reshape(-1), w["w40"].reshape(-1)
 
@@ -106,9 +104,9 @@ class MidEnd(tf.keras.layers.Layer):
 
 def check(features, weights):
     """The mid-end rebuilt here gives the backbone's own embedding (before any training)."""
-    live, front, emb = (np.concatenate([f[i] for f in list(features.values())[:20]]).astype(np.float32) for i in range(3))
+    live, emb = (np.concatenate([f[i] for f in list(features.values())[:20]]) for i in range(2))
     mean_mid, max_mid = MidEnd(weights)(live)
-    error = np.abs(pooled(front, mean_mid, max_mid).numpy() - emb).max()
+    error = np.abs(with_mid_end(emb, mean_mid, max_mid).numpy() - emb).max()
     print(f"  mid-end rebuilt: largest difference from the backbone's embedding {error:.2e}", file=sys.stderr, flush=True)
     if error > 1e-3:
         sys.exit("the rebuilt mid-end does not match the backbone")
@@ -118,9 +116,15 @@ def head(classes):
     return tf.keras.Sequential([tf.keras.layers.BatchNormalization(), tf.keras.layers.Dropout(0.5), tf.keras.layers.Dense(classes)])
 
 
-def pooled(front, mean_mid, max_mid):
-    """The backbone's mean_pool + max_pool order: mean of (front 561, mid 192), then max of them."""
-    return tf.concat([front[:, :561], mean_mid, front[:, 561:], max_mid], 1)
+def with_mid_end(emb, mean_mid, max_mid):
+    """The embedding `emb` (mean_pool, max_pool) with its mid-end parts replaced by `mean_mid` and `max_mid`."""
+    return tf.concat([emb[:, :561], mean_mid, emb[:, 753:753 + 561], max_mid], 1)
+
+
+def batches(rng, n):
+    """The indices of one epoch's shuffled batches over `n` patches."""
+    order = rng.permutation(n)
+    return (order[s:s + BATCH] for s in range(0, n, BATCH))
 
 
 def train_and_score(features, weights, train, test, labels, fine_tune, seed):
@@ -131,14 +135,13 @@ def train_and_score(features, weights, train, test, labels, fine_tune, seed):
 
     def stack(paths, with_live):
         rows = [(features[p], index[label]) for p, label in paths]
-        live = np.concatenate([f[0] for f, _ in rows]).astype(np.float32) if with_live else None
-        front = np.concatenate([f[1] for f, _ in rows]).astype(np.float32)
-        emb = np.concatenate([f[2] for f, _ in rows]).astype(np.float32)
+        live = np.concatenate([f[0] for f, _ in rows]) if with_live else None
+        emb = np.concatenate([f[1] for f, _ in rows])
         y = np.concatenate([[c] * len(f[1]) for f, c in rows])
         owner = np.concatenate([[k] * len(f[1]) for k, (f, _) in enumerate(rows)])
-        return live, front, emb, y, owner
+        return live, emb, y, owner
 
-    live, front, emb, y, _ = stack(train, fine_tune)
+    live, emb, y, _ = stack(train, fine_tune)
     net = head(len(labels))
     net.build((None, 1506))
     loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -151,21 +154,19 @@ def train_and_score(features, weights, train, test, labels, fine_tune, seed):
         opt.apply_gradients(zip(tape.gradient(value, net.trainable_variables), net.trainable_variables))
 
     for _ in range(EPOCHS):
-        order = rng.permutation(len(y))
-        for s in range(0, len(order), BATCH):
-            b = order[s:s + BATCH]
+        for b in batches(rng, len(y)):
             step_frozen(emb[b], y[b])
 
-    mid = MidEnd(weights)
     if fine_tune:
+        mid = MidEnd(weights)
         opt_mid = tf.keras.optimizers.Adam(1e-4)
         opt_head = tf.keras.optimizers.AdamW(1e-4, weight_decay=0.01)
 
         @tf.function
-        def step_ft(lb, fb, yb):
+        def step_ft(lb, eb, yb):
             with tf.GradientTape() as tape:
                 mean_mid, max_mid = mid(lb)
-                value = loss(yb, net(pooled(fb, mean_mid, max_mid), training=True))
+                value = loss(yb, net(with_mid_end(eb, mean_mid, max_mid), training=True))
             variables = net.trainable_variables + mid.trainable_variables
             grads = tape.gradient(value, variables)
             n = len(net.trainable_variables)
@@ -173,17 +174,15 @@ def train_and_score(features, weights, train, test, labels, fine_tune, seed):
             opt_mid.apply_gradients(zip(grads[n:], variables[n:]))
 
         for _ in range(EPOCHS_FT):
-            order = rng.permutation(len(y))
-            for s in range(0, len(order), BATCH):
-                b = order[s:s + BATCH]
-                step_ft(live[b], front[b], y[b])
+            for b in batches(rng, len(y)):
+                step_ft(live[b], emb[b], y[b])
 
-    live, front, emb, _, owner = stack(test, fine_tune)
+    live, emb, _, owner = stack(test, fine_tune)
     if fine_tune:
         outs = []
         for s in range(0, len(owner), 256):
             mean_mid, max_mid = mid(live[s:s + 256])
-            outs.append(net(pooled(front[s:s + 256], mean_mid, max_mid), training=False).numpy())
+            outs.append(net(with_mid_end(emb[s:s + 256], mean_mid, max_mid), training=False).numpy())
         logits = np.concatenate(outs)
     else:
         logits = net(emb, training=False).numpy()
