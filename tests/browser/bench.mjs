@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, chromiumOptions } from './serve.mjs';
-import { allWorkersReady, longestMainThreadTask, wav } from './harness.mjs';
+import { longestMainThreadTask, milestones, recordMilestones, untilMilestone, wav } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(process.env.DIST ?? join(here, '../../dist'));
@@ -38,25 +38,8 @@ const context = await chromium.launchPersistentContext(join(work, 'profile'), {
 });
 context.setDefaultTimeout(600_000);
 const page = context.pages()[0] ?? (await context.newPage());
-// Milestones on the page's own clock (ms since navigation started), so that the times exclude
-// the lag of the test driver's polling: drop zone drawn, analyser ready, files handed to the
-// input, and each "k of k finished".
-await page.addInitScript(() => {
-  const marks = (window.__marks = {});
-  const mark = (key) => { marks[key] ??= performance.now(); };
-  document.addEventListener('change', (e) => {
-    if (e.target.matches?.('[data-testid=file-input]')) marks.dropped = performance.now();
-  }, true);
-  new MutationObserver(() => {
-    if (document.querySelector('[data-testid=drop-zone]')) mark('interactive');
-    const badge = document.querySelector('[data-testid=engine].ready');
-    if (badge) mark('ready');
-    if (badge && badge.dataset.workersReady === badge.dataset.workers) mark('allReady');
-    const done = document.querySelector('[data-testid=batch-summary]')?.textContent.match(/^(\d+) of (\d+) finished/);
-    if (done && done[1] === done[2]) mark(`finished ${done[1]}`);
-  }).observe(document, { subtree: true, attributes: true, childList: true, characterData: true });
-});
-const marks = () => page.evaluate(() => window.__marks);
+await recordMilestones(page);
+const marks = () => milestones(page);
 const ms = (x) => `${x.toFixed(0)} ms`;
 await page.addInitScript(() => {
   window.__longest = 0;
@@ -69,8 +52,7 @@ let started = Date.now();
 // WORKERS=N sets the app's worker pool (default: one per core).
 await page.goto(process.env.WORKERS ? `${server.url}?workers=${process.env.WORKERS}` : server.url);
 // The page takes files as soon as its drop zone is drawn (they wait for the analyser if it is still loading).
-await page.waitForSelector('[data-testid=engine].ready');
-await allWorkersReady(page);
+await untilMilestone(page, 'allReady');
 const workers = await page.getAttribute('[data-testid=engine]', 'data-workers');
 const loaded = await marks();
 console.log(`page interactive (navigation to the drop zone drawn): ${ms(loaded.interactive)}`);
