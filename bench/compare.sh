@@ -34,28 +34,6 @@ build_classify
 TASKS="$(reference_tasks)"
 ALL_BUNDLES="$(cd "$MODELS" && for f in *.onnx; do [ -f "${f%.onnx}.json" ] && echo "${f%.onnx}"; done | paste -sd, -)"
 
-AUDIO="$MUSICAT_CACHE/bench-audio"
-mkdir -p "$AUDIO"
-# Stereo "music" (the signal of benches/pipeline.rs): a chord every 2 s, a kick every 0.5 s, a little noise.
-F1='if(eq(CHORD,0),261.6,if(eq(CHORD,1),220.0,if(eq(CHORD,2),174.6,196.0)))'
-F2='if(eq(CHORD,0),329.6,if(eq(CHORD,1),261.6,if(eq(CHORD,2),220.0,246.9)))'
-F3='if(eq(CHORD,0),392.0,if(eq(CHORD,1),329.6,if(eq(CHORD,2),261.6,293.7)))'
-TONE="0.15*(sin(2*PI*$F1*t)+sin(2*PI*$F2*t)+sin(2*PI*$F3*t))"
-KICK='0.4*sin(2*PI*60*mod(t,0.5))*exp(-30*mod(t,0.5))'
-TONE="${TONE//CHORD/mod(floor(t/2),4)}"
-LEFT="$TONE+$KICK+0.02*(random(0)-0.5)"
-RIGHT="0.8*$TONE+$KICK+0.02*(random(1)-0.5)"
-track() { # track SECONDS -> path of the MP3, made once
-    local s="$1" mp3="$AUDIO/synth_${1}s.mp3"
-    if [ ! -s "$mp3" ]; then
-        say "synthesising $mp3"
-        ffmpeg -nostdin -v error -y -f lavfi -i "aevalsrc=exprs='$LEFT|$RIGHT':s=44100:d=$s" \
-            -c:a libmp3lame -b:a 192k -bitexact "$mp3.tmp.mp3"
-        mv "$mp3.tmp.mp3" "$mp3"
-    fi
-    echo "$mp3"
-}
-
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 STARTED="$(date -u '+%Y-%m-%d %H:%M UTC')"
