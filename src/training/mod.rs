@@ -12,6 +12,7 @@ pub mod fit;
 pub mod heads;
 pub mod net;
 pub mod report;
+pub mod speed_report;
 
 use std::path::Path;
 use std::time::Instant;

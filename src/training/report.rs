@@ -127,6 +127,7 @@ pub fn write(dir: &Path) -> Result<(), String> {
          embeddings (the same mean of segment probabilities, computed by the trainer).\n\n",
     );
     md.push_str(&accuracy_table(&sidecars));
+    md.push_str(&super::speed_report::section(dir, &sidecars)?);
     for s in &sidecars {
         let _ = writeln!(md, "\n## {}\n", s.task);
         let t = &s.trained_on;
