@@ -190,13 +190,11 @@ fn start_worker(state: AppState, slot: usize) {
         last_heard: js_sys::Date::now(),
         stall_limit: address_number("stall").unwrap_or(STALL_SECONDS),
     };
-    let started = engine.worker.clone();
     ENGINES.with(|e| {
         if let Some(place) = e.borrow_mut().get_mut(slot) {
             *place = Some(engine);
         }
     });
-    super::worker_module::replay_early(&started);
 }
 
 /// The pool's status for the badge: ready as soon as one worker holds the current models (files

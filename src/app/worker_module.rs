@@ -5,8 +5,8 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Function, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Object, Reflect};
+use wasm_bindgen::JsValue;
 use web_sys::{Worker, WorkerOptions};
 
 /// The kind of the message that carries the compiled module (both ways).
@@ -29,20 +29,9 @@ pub fn take(data: &JsValue) -> bool {
     is_module
 }
 
-/// `musicatEarlyWorker.<name>`, the early start's functions (`web/start.js`), if the page has them.
-fn early(name: &str) -> Option<(JsValue, Function)> {
-    let early = Reflect::get(&js_sys::global(), &"musicatEarlyWorker".into()).ok().filter(JsValue::is_object)?;
-    let function = Reflect::get(&early, &name.into()).ok()?.dyn_into::<Function>().ok()?;
-    Some((early, function))
-}
-
-/// Starts a worker from `url`: the one `web/start.js` started, if not claimed yet; else from the
-/// compiled module once a worker has handed it over; else compiling the wasm itself.
+/// Starts a worker from `url`: from the compiled module once a worker has handed it over, else
+/// compiling the wasm itself.
 pub fn start(url: &str) -> Result<Worker, JsValue> {
-    let claimed = early("claim").and_then(|(this, claim)| claim.call0(&this).ok());
-    if let Some(worker) = claimed.and_then(|w| w.dyn_into::<Worker>().ok()) {
-        return Ok(worker);
-    }
     let Some(module) = MODULE.with(|m| m.borrow().clone()) else { return Worker::new(url) };
     let options = WorkerOptions::new();
     options.set_name(SHARED);
@@ -52,12 +41,4 @@ pub fn start(url: &str) -> Result<Worker, JsValue> {
     Reflect::set(&message, &KIND.into(), &module)?;
     worker.post_message(&message)?;
     Ok(worker)
-}
-
-/// Hands `worker`, if `web/start.js` started it, the messages and errors it sent before its
-/// handlers were set (call once they are; they arrive on the next task).
-pub fn replay_early(worker: &Worker) {
-    if let Some((this, replay)) = early("replay") {
-        let _ = replay.call1(&this, worker);
-    }
 }

@@ -405,36 +405,6 @@ try {
     assert.ok(requests.length > 5, `requests were recorded (${requests.length})`);
     assert.deepEqual(problems, []);
   });
-  await step('the analyser starts before the page\'s own wasm: what it says meanwhile reaches the page', async () => {
-    // web/start.js starts the first worker at once; with the page's wasm held back 3 s, the worker's
-    // compiled module and "ready" arrive before the page listens. Had either been lost, the models
-    // would never load, or the second worker would fetch and compile the wasm again. (Another
-    // origin, so that no service worker answers instead of the delayed network.)
-    const other = await serve(dist);
-    await page.route('**/musicat_bg.wasm', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      await route.continue();
-    });
-    const wasmFetches = [];
-    const count = (request) => request.url().endsWith('/worker_bg.wasm') && wasmFetches.push(request.url());
-    page.on('request', count);
-    try {
-      await page.goto(`${other.url}?workers=2`);
-      await allWorkersReady(page);
-      const pageWasm = await page.evaluate(() => performance.getEntriesByName(new URL('musicat_bg.wasm', location.href).href)[0]?.responseEnd);
-      assert.ok(pageWasm >= 3000, `the page's wasm arrived after ${pageWasm} ms`);
-      assert.equal(await page.getAttribute('[data-testid=engine]', 'data-workers'), '2');
-      await page.setInputFiles('[data-testid=file-input]', audio('music_12s_22050_mono.flac'));
-      await batchFinished(1);
-      assert.equal((await jobs())[0].status, 'done');
-      assert.equal(wasmFetches.length, 1, `the workers' wasm fetched ${wasmFetches.length} times`);
-    } finally {
-      page.off('request', count);
-      await page.unroute('**/musicat_bg.wasm');
-      await other.close();
-    }
-  });
-
   await step('a worker that cannot start is reported (not restarted forever) and files fail with the reason', async () => {
     const broken = await mkdtemp(join(tmpdir(), 'musicat-broken-'));
     await cp(dist, broken, { recursive: true });
