@@ -12,7 +12,7 @@
 #   `train --data ../shared/data --task <task> --arch cnn --epochs 1 --out DIR/<task>` (time does not
 #   depend on the weights; the report's accuracy of the CNN comes from its full training).
 # --dist DIST: a release build of the app (default: `trunk build index.html --release` into dist/).
-# The track is compare.sh's synthesised 3-minute MP3; descriptors run in both (as users get them),
+# The track is bench/common.sh's synthesised 3-minute MP3 (as compare.sh's); descriptors run in both (as users get them),
 # and natively once more without them (`--no-descriptors`: decoding and the model alone).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -67,6 +67,7 @@ cp -r "$MODELS" "$OUT/all"
 CONFIGS+=("$OUT/all")
 
 STARTED="$(date -u '+%Y-%m-%d %H:%M UTC')"
+COMMAND="bash bench/task_times.sh --runs $RUNS${CNN:+ --cnn DIR}"
 for dir in "${CONFIGS[@]}"; do
     name="$(basename "$dir")"
     say "$name: classify, $RUNS runs (+1 warm-up)"
@@ -78,11 +79,11 @@ say "browser: $RUNS fresh loads per configuration"
 (cd "$ROOT/tests/browser" && DIST="$DIST" TRACK="$MP3" RUNS="$RUNS" node bench_tasks.mjs "${CONFIGS[@]}") \
     | tee "$OUT/browser.jsonl" >&2
 
-python3 - "$OUT" "$MODELS/speed.json" "$STARTED" "$RUNS" "$(git -C "$ROOT" rev-parse --short HEAD)" \
+python3 - "$OUT" "$MODELS/speed.json" "$STARTED" "$RUNS" "$COMMAND" "$(git -C "$ROOT" rev-parse --short HEAD)" \
     "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" <<'EOF'
 import json, statistics, sys
 from pathlib import Path
-out, target, started, runs, commit, machine = sys.argv[1:]
+out, target, started, runs, command, commit, machine = sys.argv[1:]
 browser = {}
 for line in (Path(out) / "browser.jsonl").read_text().splitlines():
     row = json.loads(line)
@@ -109,7 +110,7 @@ speed = {
     "machine": machine,
     "track": "3-minute MP3, 44.1 kHz stereo, 192 kb/s (bench/common.sh's synthesised track)",
     "runs": int(runs),
-    "command": f"bash bench/task_times.sh --runs {runs} --cnn DIR",
+    "command": command,
     "native": "classify --models <folder> --format json, median wall time (hyperfine); also with --no-descriptors (decoding and the model only)",
     "browser": "drop to verdict in headless Chromium after a 30-s warm-up clip, fresh profile per run, median (tests/browser/bench_tasks.mjs)",
     "rows": rows,

@@ -148,12 +148,14 @@ export async function recordMilestones(page) {
 }
 
 /**
- * Waits for milestone `key` by asking the page every 50 ms. Unlike waitForSelector and
+ * Waits for milestone `key` (at most `timeout` ms) by asking the page every 50 ms. Unlike waitForSelector and
  * waitForFunction, this does not load Playwright's selector engine into the page (~0.3 MB of
  * script, 0.1–0.2 s of its main thread), which would be timed with the page's first load.
  */
-export async function untilMilestone(page, key) {
+export async function untilMilestone(page, key, timeout = 600_000) {
+  const end = Date.now() + timeout;
   while (!(await page.evaluate((k) => window.__marks?.[k] !== undefined, key))) {
+    if (Date.now() > end) throw new Error(`no "${key}" after ${timeout / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
