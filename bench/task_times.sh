@@ -1,29 +1,30 @@
 #!/usr/bin/env bash
 # Time per 3-minute track of each task's model on its own, natively (`classify`) and in the
 # browser app (headless Chromium), for models/REPORT.md: the shipped head on the musicnn backbone,
-# and (with --cnn) the from-scratch CNN of the same task. Also all shipped models together.
+# and (with --other) the networks trained from scratch for the same task. Also all shipped models together.
 # Each configuration is a models folder holding only that bundle (and the backbone it names);
 # `classify --models` reads it natively, and the app is served with it as its shipped models.
 # Writes models/speed.json (read by `train --report-only`) and prints a markdown table.
 #
-#   bash bench/task_times.sh [--runs N] [--cnn DIR] [--dist DIST]
+#   bash bench/task_times.sh [--runs N] [--other ARCH=DIR]... [--dist DIST]
 #
-# --cnn DIR: DIR/<task>/<task>.onnx + .json for genre, mood, style and sounds, made with
-#   `train --data ../shared/data --task <task> --arch cnn --epochs 1 --out DIR/<task>` (time does not
-#   depend on the weights; the report's accuracy of the CNN comes from its full training).
+# --other ARCH=DIR (e.g. cnn=/tmp/cnn, seed=/tmp/seed): DIR/<task>/<task>.onnx + .json for genre, mood,
+#   style and sounds, made with `train --data ../shared/data --task <task> --arch ARCH --epochs 1
+#   --out DIR/<task>` (time does not depend on the weights; the report's accuracy of that network
+#   comes from its full training, recorded in the shipped sidecar as `baseline_ARCH`).
 # --dist DIST: a release build of the app (default: `trunk build index.html --release` into dist/).
 # The track is bench/common.sh's synthesised 3-minute MP3 (as compare.sh's); descriptors run in both (as users get them),
 # and natively once more without them (`--no-descriptors`: decoding and the model alone).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-RUNS=3; CNN=""; DIST="$ROOT/dist"
+RUNS=3; OTHERS=(); DIST="$ROOT/dist"
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS="$2"; shift ;;
-        --cnn) CNN="$(cd "$2" && pwd)"; shift ;;
+        --other) OTHERS+=("${2%%=*}=$(cd "${2#*=}" && pwd)"); shift ;;
         --dist) DIST="$(cd "$2" && pwd)"; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "task_times.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -61,13 +62,13 @@ config() {
 CONFIGS=()
 for t in $TASKS; do
     CONFIGS+=("$(config "head_$t" "$MODELS" "$t")")
-    if [ -n "$CNN" ]; then CONFIGS+=("$(config "cnn_$t" "$CNN/$t" "$t")"); fi
+    for other in "${OTHERS[@]}"; do CONFIGS+=("$(config "${other%%=*}_$t" "${other#*=}/$t" "$t")"); done
 done
 cp -r "$MODELS" "$OUT/all"
 CONFIGS+=("$OUT/all")
 
 STARTED="$(date -u '+%Y-%m-%d %H:%M UTC')"
-COMMAND="bash bench/task_times.sh --runs $RUNS${CNN:+ --cnn DIR}"
+COMMAND="bash bench/task_times.sh --runs $RUNS$(for o in "${OTHERS[@]}"; do printf ' --other %s=DIR' "${o%%=*}"; done)"
 for dir in "${CONFIGS[@]}"; do
     name="$(basename "$dir")"
     say "$name: classify, $RUNS runs (+1 warm-up)"
@@ -91,12 +92,12 @@ for line in (Path(out) / "browser.jsonl").read_text().splitlines():
 rows = []
 for native in sorted(Path(out).glob("native_*.json")):
     config = native.stem.removeprefix("native_")
-    kind, _, task = config.partition("_")
+    kind, _, task = config.rpartition("_") if config != "all" else ("all", "", "")
     with_descriptors, models_only = (r["times"] for r in json.loads(native.read_text())["results"])
     rows.append({
         "config": config,
         "task": task or "all",
-        "model": {"head": "musicnn-head", "cnn": "cnn"}.get(kind, "shipped"),
+        "model": {"head": "musicnn-head", "all": "shipped"}.get(kind, kind),
         "native_seconds": round(statistics.median(with_descriptors), 3),
         "native_models_only_seconds": round(statistics.median(models_only), 3),
         "browser_seconds": round(statistics.median(browser[config]), 3) if config in browser else None,

@@ -29,7 +29,7 @@ pub fn section(dir: &Path, sidecars: &[Sidecar]) -> Result<String, String> {
     if speed.is_null() {
         let _ = writeln!(
             md,
-            "No time measured: {} is missing (`bash bench/task_times.sh --cnn DIR` writes it).\n",
+            "No time measured: {} is missing (`bash bench/task_times.sh --other cnn=DIR --other seed=DIR` writes it).\n",
             path.display()
         );
     } else {
@@ -93,10 +93,24 @@ fn row(md: &mut String, task: &str, network: &str, measured: &Value, size: &str,
     let _ = writeln!(md, "| {task} | {network} | {accuracy} | {f1} | {size} | {native} | {bare} | {browser} |");
 }
 
-/// A speed row's seconds (native, native without descriptors, browser), or dashes.
+/// A speed row's seconds (native, native without descriptors, browser), or dashes. Each is the
+/// median, then the range of the runs when there were several: "2.04 (1.95–2.15)".
 fn times(row: Option<&Value>) -> [String; 3] {
-    ["native_seconds", "native_models_only_seconds", "browser_seconds"]
-        .map(|key| seconds(&row.unwrap_or(&Value::Null)[key]))
+    let row = row.unwrap_or(&Value::Null);
+    [
+        ("native_seconds", "native_runs"),
+        ("native_models_only_seconds", "native_models_only_runs"),
+        ("browser_seconds", "browser_runs"),
+    ]
+    .map(|(median, runs)| {
+        let runs: Vec<f64> = row[runs].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
+        let low = runs.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = runs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        match seconds(&row[median]) {
+            m if runs.len() > 1 && m != "–" => format!("{m} ({low:.2}–{high:.2})"),
+            m => m,
+        }
+    })
 }
 
 /// The speed row of `task`'s `model`.
@@ -141,13 +155,13 @@ mod tests {
     #[test]
     fn each_network_gets_the_times_measured_for_its_task_and_kind() {
         let speed = r#"{"measured": "today", "runs": 3, "rows": [
-            {"task": "genre", "model": "musicnn-head", "native_seconds": 1.234, "native_models_only_seconds": 0.8, "browser_seconds": 1.9},
+            {"task": "genre", "model": "musicnn-head", "native_seconds": 1.234, "native_models_only_seconds": 0.8, "browser_seconds": 1.9, "browser_runs": [2.5, 1.9, 1.75]},
             {"task": "mood", "model": "musicnn-head", "native_seconds": 9.0, "browser_seconds": 9.0},
             {"task": "genre", "model": "cnn", "native_seconds": 0.5, "browser_seconds": null},
             {"task": "all", "model": "shipped", "native_seconds": 1.5, "native_models_only_seconds": 1.0, "browser_seconds": 2.25}]}"#;
         let md = report_of(Some(speed));
         let line = |start: &str| md.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("{start}: {md}"));
-        assert!(line("| genre | musicnn-head (shipped) |").ends_with("| 1.23 | 0.80 | 1.90 |"), "{md}");
+        assert!(line("| genre | musicnn-head (shipped) |").ends_with("| 1.23 | 0.80 | 1.90 (1.75–2.50) |"), "{md}");
         assert!(line("| genre | cnn |").ends_with("| 391 KB | 0.50 | – | – |"), "{md}");
         assert!(line("| genre | seed |").ends_with("| – | – | – |"), "{md}");
         assert!(line("| all shipped models together |").ends_with("| 1.50 | 1.00 | 2.25 |"), "{md}");
