@@ -40,7 +40,8 @@ pub fn section(dir: &Path, sidecars: &[Sidecar]) -> Result<String, String> {
              descriptors (tempo, key, loudness…) that every track gets. The size of a head on the backbone is the \
              head's ONNX plus the backbone it shares with the other heads. A from-scratch network is timed as \
              `bench/task_times.sh` says to make it (the same network trained one epoch: its time does not depend on \
-             its weights); its accuracy is that of its full training, from the sidecar. A dash: not timed.\n",
+             its weights); its accuracy is that of its full training, from the sidecar. Each time is the median, then \
+             the fastest and the slowest run. A dash: not timed.\n",
             text(&speed["track"]),
             speed["runs"],
             text(&speed["measured"]),
