@@ -24,12 +24,19 @@ fn sidecars(dir: &Path) -> Result<Vec<Sidecar>, String> {
     Ok(found)
 }
 
-fn pct(v: &Value) -> String {
+/// A fraction as a percentage with one decimal ("69.5%"), or a dash.
+pub(super) fn pct(v: &Value) -> String {
     v.as_f64().map_or("–".into(), |x| format!("{:.1}%", x * 100.0))
 }
 
-fn num(v: &Value, digits: usize) -> String {
+/// A number with `digits` decimals, or a dash.
+pub(super) fn num(v: &Value, digits: usize) -> String {
     v.as_f64().map_or("–".into(), |x| format!("{x:.digits$}"))
+}
+
+/// The other networks measured for a bundle's task (its `baseline_<name>` metrics), by name.
+pub(super) fn baselines(s: &Sidecar) -> impl Iterator<Item = (&str, &Value)> {
+    s.metrics.as_object().into_iter().flatten().filter_map(|(key, b)| Some((key.strip_prefix("baseline_")?, b)))
 }
 
 /// The accuracy table (also shown in README): trained bundles, with the other networks measured
@@ -41,12 +48,7 @@ pub fn accuracy_table(sidecars: &[Sidecar]) -> String {
     );
     for s in sidecars.iter().filter(|s| !s.metrics["validation"].is_null()) {
         let v = &s.metrics["validation"];
-        let baselines: Vec<String> = s
-            .metrics
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(key, b)| key.strip_prefix("baseline_").map(|name| (name, b)))
+        let baselines: Vec<String> = baselines(s)
             .map(|(name, b)| format!("{name} {} / {}", pct(&b["track_accuracy"]), num(&b["track_macro_f1"], 3)))
             .collect();
         let _ = writeln!(

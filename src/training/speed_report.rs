@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::report::{baselines, num, pct};
 use crate::model::Sidecar;
 
 /// The speed record's file name in the models folder.
@@ -73,9 +74,7 @@ pub fn section(dir: &Path, sidecars: &[Sidecar]) -> Result<String, String> {
             &size,
             find(&speed, &s.task, &architecture),
         );
-        let baselines =
-            s.metrics.as_object().into_iter().flatten().filter_map(|(k, m)| Some((k.strip_prefix("baseline_")?, m)));
-        for (name, measured) in baselines {
+        for (name, measured) in baselines(s) {
             row(&mut md, &s.task, name, measured, &kilobytes(&measured["onnx_bytes"]), find(&speed, &s.task, name));
         }
     }
@@ -89,8 +88,7 @@ pub fn section(dir: &Path, sidecars: &[Sidecar]) -> Result<String, String> {
 /// One network's row.
 fn row(md: &mut String, task: &str, network: &str, measured: &Value, size: &str, speed: Option<&Value>) {
     let [native, bare, browser] = times(speed);
-    let accuracy = measured["track_accuracy"].as_f64().map_or("–".into(), |a| format!("{:.1}%", a * 100.0));
-    let f1 = measured["track_macro_f1"].as_f64().map_or("–".into(), |f| format!("{f:.3}"));
+    let (accuracy, f1) = (pct(&measured["track_accuracy"]), num(&measured["track_macro_f1"], 3));
     let _ = writeln!(md, "| {task} | {network} | {accuracy} | {f1} | {size} | {native} | {bare} | {browser} |");
 }
 
@@ -107,7 +105,7 @@ fn times(row: Option<&Value>) -> [String; 3] {
         let runs: Vec<f64> = row[runs].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
         let low = runs.iter().copied().fold(f64::INFINITY, f64::min);
         let high = runs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        match seconds(&row[median]) {
+        match num(&row[median], 2) {
             m if runs.len() > 1 && m != "–" => format!("{m} ({low:.2}–{high:.2})"),
             m => m,
         }
@@ -117,10 +115,6 @@ fn times(row: Option<&Value>) -> [String; 3] {
 /// The speed row of `task`'s `model`.
 fn find<'a>(speed: &'a Value, task: &str, model: &str) -> Option<&'a Value> {
     speed["rows"].as_array()?.iter().find(|r| r["task"] == task && r["model"] == model)
-}
-
-fn seconds(v: &Value) -> String {
-    v.as_f64().map_or("–".into(), |s| format!("{s:.2}"))
 }
 
 fn kilobytes(v: &Value) -> String {
