@@ -15,7 +15,8 @@ is skipped, with a note on stderr.
 
     reference.py [--models DIR] [--task genre,mood] [PATH...]
     reference.py --list-tasks                 # tasks it handles, comma separated
-    reference.py --warm RUNS PATH...          # in-process timing: 1 warm-up + RUNS timed runs per file
+    reference.py --warm RUNS PATH...          # in-process timing: 1 warm-up + RUNS timed runs per file,
+                                              # with each stage's median (load+resample, mel, inference)
 """
 
 import argparse
@@ -291,13 +292,16 @@ def main():
     for path in args.paths:
         if args.warm:
             classify(path, bundles)
-            times = []
+            times, stages = [], []
             for _ in range(args.warm):
+                before = dict(STAGES)
                 t0 = time.perf_counter()
                 classify(path, bundles)
                 times.append(time.perf_counter() - t0)
+                stages.append({k: STAGES[k] - before[k] for k in STAGES})
             print(json.dumps({
                 "path": path, "runs": args.warm, "median_s": statistics.median(times), "times_s": times,
+                "stages_median_s": {k: statistics.median(run[k] for run in stages) for k in STAGES},
                 "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             }), flush=True)
             continue
