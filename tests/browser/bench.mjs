@@ -1,6 +1,6 @@
 // Benchmark (not a test): serves DIST, loads the app in headless Chromium and prints the
 // first-load time, the drop-to-verdict time of a 30-second and a 3-minute track (WAV and MP3), the longest
-// main-thread task meanwhile, and the gzipped sizes of the wasm, JS and models.
+// main-thread task meanwhile, the load after a reload, and the gzipped sizes of the wasm, JS and models.
 //   DIST=<dist dir> [WORKERS=N] node bench.mjs
 import { chromium } from 'playwright-core';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -97,6 +97,12 @@ const longest = await page.evaluate(() => window.__longest);
 console.log(`longest main-thread task while classifying: ${longest ? `${longest.toFixed(0)} ms` : 'none over 50 ms (the long-task threshold)'} wall-clock, ${task.cpu.toFixed(0)} ms of CPU (traced: ${task.wall.toFixed(0)} ms wall-clock)`);
 // The page's main thread shares the cores with the workers (this includes the driver's own polling of the page).
 console.log(`the page's main thread while classifying all of the above: ${task.totalCpu.toFixed(0)} ms of CPU in ${task.tasks} tasks`);
+
+// A reload in the same browser session: the renderer process still holds the workers' compiled code.
+await page.reload();
+await untilMilestone(page, 'allReady');
+const reloaded = await marks();
+console.log(`reload: page interactive ${ms(reloaded.interactive)}, first worker ready ${ms(reloaded.ready)}, all ready ${ms(reloaded.allReady)}`);
 
 const files = await readdir(dist);
 const pick = (ext) => files.filter((f) => extname(f) === ext).map((f) => join(dist, f));
