@@ -34,6 +34,11 @@ pub(super) fn num(v: &Value, digits: usize) -> String {
     v.as_f64().map_or("–".into(), |x| format!("{x:.digits$}"))
 }
 
+/// Whether the bundle was trained by this trainer (it has validation figures), not brought in.
+pub(super) fn trained_here(s: &Sidecar) -> bool {
+    !s.metrics["validation"].is_null()
+}
+
 /// The other networks measured for a bundle's task (its `baseline_<name>` metrics), by name.
 pub(super) fn baselines(s: &Sidecar) -> impl Iterator<Item = (&str, &Value)> {
     s.metrics.as_object().into_iter().flatten().filter_map(|(key, b)| Some((key.strip_prefix("baseline_")?, b)))
@@ -46,7 +51,7 @@ pub fn accuracy_table(sidecars: &[Sidecar]) -> String {
         "| task | labels | validation tracks | model | params | ONNX | train time | track accuracy | track macro-F1 | segment accuracy | k-fold CV over all tracks (acc / macro-F1) | other networks (track acc / macro-F1) |\n\
          |---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
-    for s in sidecars.iter().filter(|s| !s.metrics["validation"].is_null()) {
+    for s in sidecars.iter().filter(|s| trained_here(s)) {
         let v = &s.metrics["validation"];
         let baselines: Vec<String> = baselines(s)
             .map(|(name, b)| format!("{name} {} / {}", pct(&b["track_accuracy"]), num(&b["track_macro_f1"], 3)))
@@ -133,7 +138,7 @@ pub fn write(dir: &Path) -> Result<(), String> {
     for s in &sidecars {
         let _ = writeln!(md, "\n## {}\n", s.task);
         let t = &s.trained_on;
-        if s.metrics["validation"].is_null() {
+        if !trained_here(s) {
             untrained_section(&mut md, s);
             continue;
         }

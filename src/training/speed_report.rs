@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::report::{baselines, num, pct};
+use super::report::{baselines, num, pct, trained_here};
 use crate::model::Sidecar;
 
 /// The speed record's file name in the models folder.
@@ -15,7 +15,7 @@ pub const SPEED_FILE: &str = "speed.json";
 
 /// The section (empty when no bundle in `dir` was trained here).
 pub fn section(dir: &Path, sidecars: &[Sidecar]) -> Result<String, String> {
-    let trained: Vec<&Sidecar> = sidecars.iter().filter(|s| !s.metrics["validation"].is_null()).collect();
+    let trained: Vec<&Sidecar> = sidecars.iter().filter(|s| trained_here(s)).collect();
     if trained.is_empty() {
         return Ok(String::new());
     }
